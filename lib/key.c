@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Asset keys (AEK): random per asset, sealed under a KEK in a key file
+ * next to the asset.
+ *
+ *   KEK = HKDF-SHA256(ikm = EK, salt = file salt,
+ *                     info = "gmrk-kek-v1" 0x00 asset-name)      (ek-hkdf)
+ *   KEK = HKDF-SHA256(ikm = scrypt(EK, salt, N, r, p), salt, info) (ek-scrypt)
+ *
+ * Blocks are not sealed with the AEK itself but with one subkey per cipher,
+ *
+ *   K(cipher) = HKDF-SHA256(ikm = AEK, salt = key id,
+ *                           info = "gmrk-block-v1" 0x00 cipher-id)
+ *
+ * so that changing the cipher under the same key never uses one key with
+ * two algorithms, and each subkey has its own nonce budget.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char gmrk_kek_info[] = "gmrk-kek-v1";
+static const char gmrk_subkey_info[] = "gmrk-block-v1";
+
+static int gmrk_kek(const struct gmrk_ek *ek, const struct gmrk_kf_entry *e,
+		    uint8_t *kek, size_t keklen)
+{
+	uint8_t info[sizeof(gmrk_kek_info) + 256], prk[32];
+	size_t alen = strlen(e->asset), ilen;
+	int rc;
+
+	memcpy(info, gmrk_kek_info, sizeof(gmrk_kek_info));	/* with its NUL */
+	memcpy(info + sizeof(gmrk_kek_info), e->asset, alen);
+	ilen = sizeof(gmrk_kek_info) + alen;
+	if (e->provider == GMRK_PROVIDER_EK_SCRYPT) {
+		rc = gmrk__scrypt(ek->bytes, ek->len, e->salt, GMRK_KF_SALT,
+				  e->log2n, e->r, e->p, prk, sizeof(prk));
+		if (!rc)
+			rc = gmrk__hkdf(prk, sizeof(prk), e->salt, GMRK_KF_SALT,
+					info, ilen, kek, keklen);
+		gmrk__memzero(prk, sizeof(prk));
+		return rc;
+	}
+	return gmrk__hkdf(ek->bytes, ek->len, e->salt, GMRK_KF_SALT, info, ilen,
+			  kek, keklen);
+}
+
+static unsigned int gmrk_provider_for(const struct gmrk_ek *ek)
+{
+	return ek->kind == GMRK_EK_RAW ? GMRK_PROVIDER_EK_HKDF : GMRK_PROVIDER_EK_SCRYPT;
+}
+
+static const char *gmrk_ek_what(enum gmrk_ek_kind k)
+{
+	return k == GMRK_EK_RAW ? "a 32-byte hex key" : "a passphrase";
+}
+
+/* seal (enc) or open the 32-byte asset key of @e under its KEK */
+static int gmrk_wrap(gmrk_ctx *ctx, struct gmrk_kf_entry *e, uint8_t *aek,
+		     bool enc, const char *path, gmrk_error *err)
+{
+	uint8_t kek[GMRK_MAXKEY];
+	size_t keklen = gmrk__block_keylen(e->wrap);
+	struct gmrk_aead a;
+	struct gmrk_req r = {
+		.enc = enc, .nonce = e->nonce, .aad = e->aad, .aadlen = e->aadlen,
+		.in = enc ? aek : e->sealed, .len = GMRK_KEY_LEN,
+		.out = enc ? e->sealed : aek, .tag = e->sealed + GMRK_KEY_LEN,
+	};
+	gmrk_error e2;
+	int rc;
+
+	if (gmrk_kek(&ctx->ek, e, kek, keklen))
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s': key derivation failed", path);
+	rc = gmrk__aead_init(&a, e->wrap, kek, keklen, err);
+	gmrk__memzero(kek, sizeof(kek));
+	if (rc)
+		return rc;
+	rc = gmrk__run(ctx, &a, &r, NULL, NULL, &e2);
+	gmrk__aead_clear(&a);
+	if (rc == -GMRK_E_AUTH)
+		return gmrk__err(err, GMRK_E_WRONG_KEY, "error decrypting key file '%s': %s",
+				 path, e2.message);
+	if (rc)
+		return gmrk__err(err, -rc, "%s key file '%s': %s",
+				 enc ? "error encrypting" : "error decrypting", path, e2.message);
+	return 0;
+}
+
+static int gmrk_key_create(gmrk_ctx *ctx, gmrk_key *key, const char *path,
+			   gmrk_error *err)
+{
+	uint8_t buf[GMRK_KF_FIXED + 255 + 64 + GMRK_NONCE_LEN + GMRK_KF_SEALED];
+	struct gmrk_kf_entry e;
+	uint8_t aek[GMRK_KEY_LEN];
+	size_t head;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.provider = gmrk_provider_for(&ctx->ek);
+	e.wrap = ctx->cipher;
+	e.version = 1;
+	snprintf(e.asset, sizeof(e.asset), "%s", key->asset);
+	e.log2n = ctx->scrypt_log2n;
+	e.r = 8;
+	e.p = 1;
+	if (gmrk__getrandom(e.id, sizeof(e.id)) || gmrk__getrandom(e.salt, sizeof(e.salt)) ||
+	    gmrk__getrandom(e.nonce, sizeof(e.nonce)) || gmrk__getrandom(aek, sizeof(aek)))
+		return gmrk__err_sys(err, errno, "getrandom");
+	head = gmrk__kf_encode_head(&e, buf, sizeof(buf));
+	if (!head) {
+		rc = gmrk__err(err, GMRK_E_INVAL, "asset name '%s': 1 to 255 bytes", key->asset);
+		goto out;
+	}
+	e.aad = buf;
+	e.aadlen = head;
+	rc = gmrk_wrap(ctx, &e, aek, true, path, err);
+	if (rc)
+		goto out;
+	memcpy(buf + head, e.nonce, GMRK_NONCE_LEN);
+	memcpy(buf + head + GMRK_NONCE_LEN, e.sealed, GMRK_KF_SEALED);
+	rc = gmrk__kf_write_new(path, buf, head + GMRK_NONCE_LEN + GMRK_KF_SEALED, err);
+	if (rc)
+		goto out;
+	memcpy(key->id, e.id, sizeof(key->id));
+	key->provider = e.provider;
+	key->wrap_cipher = e.wrap;
+	key->nver = 1;
+	key->ver[0].version = 1;
+	memcpy(key->ver[0].aek, aek, sizeof(aek));
+out:
+	gmrk__memzero(aek, sizeof(aek));
+	return rc;
+}
+
+static int gmrk_key_load(gmrk_ctx *ctx, gmrk_key *key, const char *path,
+			 const uint8_t *buf, size_t len, gmrk_error *err)
+{
+	size_t off = 0, used;
+	int rc;
+
+	if (!len)
+		return gmrk__err(err, GMRK_E_TRUNCATED, "key file '%s' is empty", path);
+	while (off < len) {
+		struct gmrk_kf_entry e;
+		struct gmrk_keyver *kv;
+
+		rc = gmrk__kf_parse(buf + off, len - off, &e, &used, path, err);
+		if (rc)
+			return rc;
+		if (key->nver == GMRK_KEY_MAX_VERSIONS)
+			return gmrk__err(err, GMRK_E_UNSUPPORTED,
+					 "key file '%s': more than %d key versions",
+					 path, GMRK_KEY_MAX_VERSIONS);
+		if (key->nver && (memcmp(e.id, key->id, sizeof(e.id)) ||
+				  e.version <= key->ver[key->nver - 1].version ||
+				  strcmp(e.asset, key->asset)))
+			return gmrk__err(err, GMRK_E_CORRUPT,
+					 "key file '%s': inconsistent key entries", path);
+		if (!key->nver && strcmp(e.asset, key->asset))
+			return gmrk__err(err, GMRK_E_WRONG_KEY,
+					 "key file '%s' belongs to asset '%s', not '%s'",
+					 path, e.asset, key->asset);
+		if (e.provider != gmrk_provider_for(&ctx->ek))
+			return gmrk__err(err, GMRK_E_WRONG_KEY,
+					 "key file '%s' needs %s as master key, but %s is %s",
+					 path, gmrk_ek_what(e.provider == GMRK_PROVIDER_EK_HKDF ?
+							     GMRK_EK_RAW : GMRK_EK_PASSPHRASE),
+					 ctx->ek.source, gmrk_ek_what(ctx->ek.kind));
+		kv = &key->ver[key->nver];
+		rc = gmrk_wrap(ctx, &e, kv->aek, false, path, err);
+		if (rc)
+			return rc;
+		kv->version = e.version;
+		if (!key->nver) {
+			memcpy(key->id, e.id, sizeof(key->id));
+			key->provider = e.provider;
+			key->wrap_cipher = e.wrap;
+		}
+		key->nver++;
+		off += used;
+	}
+	return 0;
+}
+
+static void gmrk_default_asset(char *out, size_t cap, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".key"))
+		n -= 4;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, base, n);
+	out[n] = '\0';
+}
+
+gmrk_key *gmrk_key_open(gmrk_ctx *ctx, const char *path, const char *asset,
+			unsigned int flags, gmrk_error *err)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	gmrk_key *key;
+	int rc;
+
+	gmrk__err_clear(err);
+	if (!ctx || !path || !*path) {
+		gmrk__err(err, GMRK_E_INVAL, "gmrk_key_open: no context or path");
+		return NULL;
+	}
+	if (ctx->ek.kind == GMRK_EK_NONE) {
+		gmrk__err(err, GMRK_E_NOKEY,
+			  "key file '%s': no master key configured (set GMRK_KEY or a master key file)",
+			  path);
+		return NULL;
+	}
+	key = calloc(1, sizeof(*key));
+	if (!key) {
+		gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+		return NULL;
+	}
+	key->ctx = ctx;
+	if (asset)
+		snprintf(key->asset, sizeof(key->asset), "%s", asset);
+	else
+		gmrk_default_asset(key->asset, sizeof(key->asset), path);
+	if (!key->asset[0] || (asset && strlen(asset) > 255)) {
+		gmrk__err(err, GMRK_E_INVAL, "key file '%s': asset name must be 1 to 255 bytes", path);
+		goto fail;
+	}
+	rc = gmrk__kf_read(path, &buf, &len, err);
+	if (rc == -GMRK_E_NOENT && (flags & GMRK_KEY_CREATE)) {
+		rc = gmrk_key_create(ctx, key, path, err);
+		if (rc == -GMRK_E_EXISTS && !(flags & GMRK_KEY_EXCL))
+			rc = gmrk__kf_read(path, &buf, &len, err);	/* lost a race */
+		else if (!rc)
+			goto done;
+	} else if (!rc && (flags & GMRK_KEY_CREATE) && (flags & GMRK_KEY_EXCL)) {
+		gmrk__err(err, GMRK_E_EXISTS, "key file '%s' already exists", path);
+		goto fail;
+	}
+	if (rc)
+		goto fail;
+	rc = gmrk_key_load(ctx, key, path, buf, len, err);
+	if (rc)
+		goto fail;
+done:
+	if (buf) {
+		gmrk__memzero(buf, len);
+		free(buf);
+	}
+	return key;
+fail:
+	if (buf) {
+		gmrk__memzero(buf, len);
+		free(buf);
+	}
+	gmrk_key_free(key);
+	return NULL;
+}
+
+gmrk_key *gmrk_key_from_bytes(gmrk_ctx *ctx, const uint8_t *aek, size_t len,
+			      const uint8_t id[GMRK_KEY_ID_LEN], uint32_t version,
+			      gmrk_error *err)
+{
+	gmrk_key *key;
+
+	gmrk__err_clear(err);
+	if (!ctx || !aek || !id || len != GMRK_KEY_LEN) {
+		gmrk__err(err, GMRK_E_INVAL, "gmrk_key_from_bytes: need a %d-byte key and an id",
+			  GMRK_KEY_LEN);
+		return NULL;
+	}
+	key = calloc(1, sizeof(*key));
+	if (!key) {
+		gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+		return NULL;
+	}
+	key->ctx = ctx;
+	memcpy(key->id, id, GMRK_KEY_ID_LEN);
+	key->nver = 1;
+	key->ver[0].version = version;
+	memcpy(key->ver[0].aek, aek, GMRK_KEY_LEN);
+	return key;
+}
+
+void gmrk_key_free(gmrk_key *key)
+{
+	int i, c;
+
+	if (!key)
+		return;
+	for (i = 0; i < key->nver; i++)
+		for (c = 0; c < GMRK_CIPHER_COUNT; c++) {
+			if (key->ver[i].aead[c]) {
+				gmrk__aead_clear(key->ver[i].aead[c]);
+				free(key->ver[i].aead[c]);
+			}
+		}
+	gmrk__memzero(key, sizeof(*key));
+	free(key);
+}
+
+int gmrk_key_info(const gmrk_key *key, struct gmrk_key_info *info)
+{
+	if (!key || !info)
+		return -GMRK_E_INVAL;
+	memset(info, 0, sizeof(*info));
+	memcpy(info->id, key->id, sizeof(info->id));
+	info->version = key->ver[key->nver - 1].version;
+	info->provider = key->provider;
+	info->wrap_cipher = key->wrap_cipher;
+	info->sealed = key->sealed;
+	snprintf(info->asset, sizeof(info->asset), "%s", key->asset);
+	return 0;
+}
+
+struct gmrk_keyver *gmrk__key_version(gmrk_key *key, uint32_t version)
+{
+	int i;
+
+	for (i = 0; i < key->nver; i++)
+		if (key->ver[i].version == version)
+			return &key->ver[i];
+	return NULL;
+}
+
+int gmrk__key_aead(gmrk_key *key, struct gmrk_keyver *kv, enum gmrk_cipher c,
+		   struct gmrk_aead **out, gmrk_error *err)
+{
+	uint8_t info[sizeof(gmrk_subkey_info) + 1], sub[GMRK_MAXKEY];
+	size_t sublen = gmrk__block_keylen(c);
+	struct gmrk_aead *a;
+	int rc;
+
+	if (kv->aead[c]) {
+		*out = kv->aead[c];
+		return 0;
+	}
+	memcpy(info, gmrk_subkey_info, sizeof(gmrk_subkey_info));
+	info[sizeof(gmrk_subkey_info)] = (uint8_t)c;
+	if (gmrk__hkdf(kv->aek, GMRK_KEY_LEN, key->id, GMRK_KEY_ID_LEN, info,
+		       sizeof(info), sub, sublen))
+		return gmrk__err(err, GMRK_E_UNSUPPORTED, "block key derivation failed");
+	a = malloc(sizeof(*a));
+	if (!a) {
+		gmrk__memzero(sub, sizeof(sub));
+		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+	}
+	rc = gmrk__aead_init(a, c, sub, sublen, err);
+	gmrk__memzero(sub, sizeof(sub));
+	if (rc) {
+		free(a);
+		return rc;
+	}
+	kv->aead[c] = a;
+	*out = a;
+	return 0;
+}

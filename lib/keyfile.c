@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Key files: the codec of one entry and crash-safe file I/O.
+ *
+ * Byte layout (Documentation/gmrk/block-format.rst, "Key files"):
+ *
+ *   0   8  magic 89 47 4D 52 4B 4B 45 59 ("\x89GMRKKEY")
+ *   8   1  format version (1)
+ *   9   1  provider (1 ek-hkdf, 2 ek-scrypt; later: SM2, TPM, card)
+ *  10   1  wrap cipher (block format cipher ids)
+ *  11   1  asset name length A (1..255)
+ *  12   4  key version, big endian
+ *  16   8  key id
+ *  24   2  provider parameter length P, big endian
+ *  26   2  sealed key length S, big endian (48)
+ *  28   A  asset name
+ *  28+A P  provider parameters
+ *  ..  12  nonce
+ *  ..   S  sealed asset key: 32 bytes ciphertext, 16 bytes tag
+ *
+ * Bytes 0 .. 28+A+P are the AAD of the sealed key. A file is one or more
+ * entries with the same key id and asset and increasing versions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const uint8_t gmrk_kf_magic[GMRK_KF_MAGIC_LEN] = {
+	0x89, 'G', 'M', 'R', 'K', 'K', 'E', 'Y'
+};
+
+#define GMRK_KF_MAX	(64 * 1024)
+
+static size_t gmrk_kf_params_len(unsigned int provider)
+{
+	switch (provider) {
+	case GMRK_PROVIDER_EK_HKDF:
+		return GMRK_KF_SALT;
+	case GMRK_PROVIDER_EK_SCRYPT:
+		return GMRK_KF_SALT + 1 + 4 + 4;
+	default:
+		return 0;
+	}
+}
+
+int gmrk__kf_parse(const uint8_t *buf, size_t len, struct gmrk_kf_entry *e,
+		   size_t *used, const char *name, gmrk_error *err)
+{
+	size_t A, P, S, total;
+	const uint8_t *q;
+
+	memset(e, 0, sizeof(*e));
+	if (len < GMRK_KF_MAGIC_LEN) {
+		if (memcmp(buf, gmrk_kf_magic, len))
+			goto notkey;
+		goto truncated;
+	}
+	if (memcmp(buf, gmrk_kf_magic, GMRK_KF_MAGIC_LEN))
+		goto notkey;
+	if (len < GMRK_KF_FIXED)
+		goto truncated;
+	if (buf[8] != 1)
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s': format version %u not supported", name, buf[8]);
+	e->provider = buf[9];
+	e->wrap = (enum gmrk_cipher)buf[10];
+	A = buf[11];
+	e->version = gmrk__get_be32(buf + 12);
+	memcpy(e->id, buf + 16, GMRK_KEY_ID_LEN);
+	P = gmrk__get_be16(buf + 24);
+	S = gmrk__get_be16(buf + 26);
+	if (!gmrk_kf_params_len(e->provider))
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s': key provider %u not supported by this libgmrk",
+				 name, e->provider);
+	if (!gmrk__cipher_valid(e->wrap))
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s': unknown wrap cipher %u", name, buf[10]);
+	if (!A || P != gmrk_kf_params_len(e->provider) || S != GMRK_KF_SEALED)
+		return gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': corrupt header", name);
+	total = GMRK_KF_FIXED + A + P + GMRK_NONCE_LEN + S;
+	if (len < total)
+		goto truncated;
+	memcpy(e->asset, buf + GMRK_KF_FIXED, A);
+	e->asset[A] = '\0';
+	if (memchr(e->asset, '\0', A))
+		return gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': corrupt asset name", name);
+	q = buf + GMRK_KF_FIXED + A;
+	memcpy(e->salt, q, GMRK_KF_SALT);
+	if (e->provider == GMRK_PROVIDER_EK_SCRYPT) {
+		e->log2n = q[GMRK_KF_SALT];
+		e->r = gmrk__get_be32(q + GMRK_KF_SALT + 1);
+		e->p = gmrk__get_be32(q + GMRK_KF_SALT + 5);
+		/* bounded so a corrupt file cannot ask for gigabytes */
+		if (e->log2n < 10 || e->log2n > 20 || !e->r || e->r > 32 ||
+		    !e->p || e->p > 16)
+			return gmrk__err(err, GMRK_E_CORRUPT,
+					 "key file '%s': scrypt parameters out of range", name);
+	}
+	q += P;
+	memcpy(e->nonce, q, GMRK_NONCE_LEN);
+	memcpy(e->sealed, q + GMRK_NONCE_LEN, GMRK_KF_SEALED);
+	e->aad = buf;
+	e->aadlen = GMRK_KF_FIXED + A + P;
+	*used = total;
+	return 0;
+notkey:
+	return gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': not a gmrk key file", name);
+truncated:
+	return gmrk__err(err, GMRK_E_TRUNCATED, "key file '%s': truncated", name);
+}
+
+size_t gmrk__kf_encode_head(const struct gmrk_kf_entry *e, uint8_t *buf,
+			    size_t cap)
+{
+	size_t A = strlen(e->asset), P = gmrk_kf_params_len(e->provider);
+	uint8_t *q;
+
+	if (!A || A > 255 || cap < GMRK_KF_FIXED + A + P)
+		return 0;
+	memcpy(buf, gmrk_kf_magic, GMRK_KF_MAGIC_LEN);
+	buf[8] = 1;
+	buf[9] = (uint8_t)e->provider;
+	buf[10] = (uint8_t)e->wrap;
+	buf[11] = (uint8_t)A;
+	gmrk__put_be32(buf + 12, e->version);
+	memcpy(buf + 16, e->id, GMRK_KEY_ID_LEN);
+	gmrk__put_be16(buf + 24, (uint16_t)P);
+	gmrk__put_be16(buf + 26, GMRK_KF_SEALED);
+	memcpy(buf + GMRK_KF_FIXED, e->asset, A);
+	q = buf + GMRK_KF_FIXED + A;
+	memcpy(q, e->salt, GMRK_KF_SALT);
+	if (e->provider == GMRK_PROVIDER_EK_SCRYPT) {
+		q[GMRK_KF_SALT] = (uint8_t)e->log2n;
+		gmrk__put_be32(q + GMRK_KF_SALT + 1, e->r);
+		gmrk__put_be32(q + GMRK_KF_SALT + 5, e->p);
+	}
+	return GMRK_KF_FIXED + A + P;
+}
+
+int gmrk__kf_read(const char *path, uint8_t **out, size_t *outlen,
+		  gmrk_error *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return gmrk__err(err, GMRK_E_NOENT, "key file '%s' does not exist", path);
+		return gmrk__err_sys(err, errno, "key file '%s'", path);
+	}
+	if (fstat(fd, &st)) {
+		rc = gmrk__err_sys(err, errno, "key file '%s'", path);
+		goto out_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': not a regular file", path);
+		goto out_fd;
+	}
+	if (st.st_mode & 077) {
+		rc = gmrk__err(err, GMRK_E_PERM,
+			       "key file '%s' is accessible by group or others (mode %04o): chmod 600 it",
+			       path, (unsigned int)(st.st_mode & 07777));
+		goto out_fd;
+	}
+	if (st.st_size > GMRK_KF_MAX) {
+		rc = gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': too large", path);
+		goto out_fd;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+		goto out_fd;
+	}
+	while (len <= (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = gmrk__err_sys(err, errno, "key file '%s'", path);
+			free(buf);
+			goto out_fd;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	*out = buf;
+	*outlen = len;
+out_fd:
+	close(fd);
+	return rc;
+}
+
+static int gmrk_write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int gmrk_fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+/*
+ * Writes a new key file: a temporary file in the same directory (mode
+ * 0600), written and fsynced, then link()ed to its name, which fails if
+ * that name exists (another process created it first: never overwrite a
+ * key), then the directory is fsynced. A crash leaves either no key file
+ * or a complete one, plus at worst a stray "*.tmp.XXXXXX".
+ */
+int gmrk__kf_write_new(const char *path, const uint8_t *buf, size_t len,
+		       gmrk_error *err)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 12);
+	int fd, rc;
+
+	if (!tmp)
+		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = gmrk__err_sys(err, errno, "cannot create key file '%s'", path);
+		free(tmp);
+		return rc;
+	}
+	rc = fchmod(fd, 0600) ? -errno : 0;
+	if (!rc)
+		rc = gmrk_write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && link(tmp, path))
+		rc = -errno;
+	unlink(tmp);
+	free(tmp);
+	if (rc == -EEXIST)
+		return gmrk__err(err, GMRK_E_EXISTS, "key file '%s' already exists", path);
+	if (rc)
+		return gmrk__err_sys(err, -rc, "cannot write key file '%s'", path);
+	rc = gmrk_fsync_dir(path);
+	if (rc)
+		return gmrk__err_sys(err, -rc, "key file '%s': fsync of its directory", path);
+	return 0;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Routing and fallback: which path runs a request, and what happens when
+ * that path fails.
+ *
+ * auto: the card when it has the cipher and the request (AAD + payload)
+ *       is at least the cipher's threshold, else userspace software.
+ * card, kernel: that AF_ALG path for everything it can take; requests it
+ *       never gets (empty with no AAD, larger than GMRK_AFALG_MAX) run in
+ *       software.
+ * soft: userspace software only.
+ *
+ * A request an AF_ALG path fails for any reason but EBADMSG (EBUSY twice,
+ * ENODEV, EIO, a short read, ...) is redone in software from the caller's
+ * untouched input with the same nonce: the result is the one the card
+ * would have produced, so nothing is lost and no nonce ever covers two
+ * different messages. EBADMSG is an authentication failure, reported as
+ * such: a second opinion would only double the work for forged data.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool gmrk_afalg_can_take(const struct gmrk_req *r)
+{
+	if (!r->aadlen && !r->len)
+		return false;	/* the zero-length read trap: software only */
+	return r->aadlen + r->len + GMRK_TAG_LEN <= GMRK_AFALG_MAX &&
+	       r->aadlen + r->len >= r->len;
+}
+
+static bool gmrk_card_listed(struct gmrk_ctx *ctx, enum gmrk_cipher c)
+{
+	gmrk__probe(ctx);
+	return ctx->probe.card[c][0] != '\0';
+}
+
+enum gmrk_backend gmrk__route(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+			      const struct gmrk_req *r)
+{
+	enum gmrk_cipher c = a->cipher;
+	bool fits = gmrk_afalg_can_take(r);
+
+	switch (ctx->backend) {
+	case GMRK_BACKEND_SOFT:
+		return GMRK_BACKEND_SOFT;
+	case GMRK_BACKEND_CARD:
+	case GMRK_BACKEND_KERNEL:
+		return fits ? ctx->backend : GMRK_BACKEND_SOFT;
+	case GMRK_BACKEND_AUTO:
+	default:
+		break;
+	}
+	if (fits && gmrk_card_listed(ctx, c)) {
+		gmrk__calibrate(ctx, a);
+		if (r->aadlen + r->len >= ctx->threshold[c] &&
+		    !gmrk__af_bind(ctx, a, GMRK_AF_CARD))
+			return GMRK_BACKEND_CARD;
+	}
+	if (gmrk__soft_has(c))
+		return GMRK_BACKEND_SOFT;
+	/* no software implementation (SM4 without lib/sm4): any AF_ALG path */
+	if (fits && !gmrk__af_bind(ctx, a, GMRK_AF_CARD))
+		return GMRK_BACKEND_CARD;
+	if (fits && !gmrk__af_bind(ctx, a, GMRK_AF_KERNEL))
+		return GMRK_BACKEND_KERNEL;
+	return GMRK_BACKEND_SOFT;
+}
+
+void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
+		   bool enc)
+{
+	GMRK_STAT_ADD(ctx, ops[b], 1);
+	GMRK_STAT_ADD(ctx, bytes[b], bytes);
+	if (enc)
+		GMRK_STAT_ADD(ctx, seals, 1);
+	else
+		GMRK_STAT_ADD(ctx, opens, 1);
+}
+
+/*
+ * One attempt on AF_ALG handle @h. When output and input overlap (in
+ * place), the kernel writes into a bounce buffer so that the input survives
+ * for a software redo.
+ */
+int gmrk__run_on(struct kcapi_handle *h, const struct gmrk_req *r)
+{
+	struct gmrk_req b = *r;
+	uint8_t *tmp = NULL;
+	int rc;
+
+	if (gmrk__overlap(r->in, r->len, r->out, r->len)) {
+		tmp = malloc(r->len);
+		if (!tmp)
+			return -ENOMEM;
+		b.out = tmp;
+	}
+	rc = gmrk__af_run(h, &b);
+	if (tmp) {
+		if (!rc)
+			memcpy(r->out, tmp, r->len);
+		else if (rc == -EBADMSG)
+			gmrk__memzero(r->out, r->len);
+		gmrk__memzero(tmp, r->len);
+		free(tmp);
+	}
+	return rc;
+}
+
+/* AF_ALG with one retry on a busy device; 0, -EBADMSG or -errno. */
+static int gmrk_af_try(struct gmrk_ctx *ctx, struct gmrk_aead *a, int which,
+		       const struct gmrk_req *r)
+{
+	struct gmrk_afslot *s = &a->af[which];
+	int rc, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = gmrk__af_bind(ctx, a, which);
+		if (rc)
+			return rc;
+		rc = gmrk__run_on(s->h, r);
+		if (!rc || rc == -EBADMSG)
+			return rc;
+		gmrk__af_drop(s, rc);
+		if (rc != -EBUSY && rc != -EAGAIN && rc != -EINTR)
+			return rc;
+		GMRK_STAT_ADD(ctx, busy_retries, 1);
+	}
+	return rc;
+}
+
+static int gmrk_auth_failed(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+			    gmrk_error *err)
+{
+	GMRK_STAT_ADD(ctx, auth_failures, 1);
+	return gmrk__err(err, GMRK_E_AUTH, "%s: %s", gmrk_cipher_name(a->cipher),
+			 gmrk_strerror(GMRK_E_AUTH));
+}
+
+int gmrk__run(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+	      const struct gmrk_req *r, enum gmrk_backend *used,
+	      unsigned int *flags, gmrk_error *err)
+{
+	enum gmrk_backend b = gmrk__route(ctx, a, r);
+	int rc;
+
+	if (b == GMRK_BACKEND_CARD || b == GMRK_BACKEND_KERNEL) {
+		int which = b == GMRK_BACKEND_CARD ? GMRK_AF_CARD : GMRK_AF_KERNEL;
+
+		rc = gmrk_af_try(ctx, a, which, r);
+		if (!rc)
+			goto done;
+		if (rc == -EBADMSG)
+			return gmrk_auth_failed(ctx, a, err);
+		if (ctx->backend == b && !ctx->af_seen[which][a->cipher])
+			/* forced onto a path this context never had */
+			return gmrk__err(err, GMRK_E_UNSUPPORTED,
+					 "%s: %s backend not available (%s)",
+					 gmrk_cipher_name(a->cipher),
+					 gmrk_backend_name(b),
+					 !ctx->probe.afalg ? "no AF_ALG in this kernel" :
+					 which == GMRK_AF_CARD ? "no gmrk driver for it in /proc/crypto" :
+					 "no kernel implementation binds");
+		/* the path failed this request: software redoes it */
+		GMRK_STAT_ADD(ctx, fallbacks, 1);
+		if (flags)
+			*flags |= GMRK_BLOCK_FALLBACK;
+		b = GMRK_BACKEND_SOFT;
+		if (!gmrk__soft_has(a->cipher) && which == GMRK_AF_CARD &&
+		    gmrk_afalg_can_take(r)) {
+			rc = gmrk_af_try(ctx, a, GMRK_AF_KERNEL, r);
+			b = GMRK_BACKEND_KERNEL;
+			if (!rc)
+				goto done;
+			if (rc == -EBADMSG)
+				return gmrk_auth_failed(ctx, a, err);
+			b = GMRK_BACKEND_SOFT;
+		}
+	}
+	rc = gmrk__run_soft(ctx, a, r, err);
+	if (rc)
+		return rc;
+done:
+	if (used)
+		*used = b;
+	if (b != GMRK_BACKEND_SOFT)
+		gmrk__account(ctx, b, r->len, r->enc);
+	return 0;
+}
+
+int gmrk__run_soft(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+		   const struct gmrk_req *r, gmrk_error *err)
+{
+	int rc = gmrk__soft_run(a, r);
+
+	if (rc == -GMRK_E_AUTH)
+		return gmrk_auth_failed(ctx, a, err);
+	if (rc == -GMRK_E_UNSUPPORTED)
+		return gmrk__err(err, GMRK_E_UNSUPPORTED, "%s: no %s implementation available",
+				 gmrk_cipher_name(a->cipher),
+				 ctx->backend == GMRK_BACKEND_SOFT ? "software" : "usable");
+	if (rc)
+		return gmrk__err(err, -rc, "%s: %s", gmrk_cipher_name(a->cipher),
+				 gmrk_strerror(rc));
+	gmrk__account(ctx, GMRK_BACKEND_SOFT, r->len, r->enc);
+	return 0;
+}

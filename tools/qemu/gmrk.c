@@ -1,0 +1,1161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QEMU model of the gm-rk crypto card.
+ *
+ * The programming model is driver/gmrk_hw.h of the gmrk project (copied
+ * next to this file by tools/qemu/build.sh); Documentation/gmrk/
+ * qemu-card.rst describes this model and its knobs.
+ *
+ *   BAR0   register file (GMRK_BAR_SIZE, 32-bit accesses only)
+ *   BAR1   MSI-X table and PBA, one vector per queue
+ *   INTx   pin A, used when the guest does not enable MSI-X
+ *
+ * Each queue has a submission ring of struct gmrk_desc and a completion
+ * ring of struct gmrk_cpl in guest memory. A doorbell write schedules the
+ * queue's bottom half, which runs in the main loop with the BQL held (so
+ * every piece of device state below is protected by the BQL, and the
+ * vCPU thread that rang the doorbell returns at once). The bottom half
+ * fetches descriptors while the completion ring has room for them, then
+ * executes due jobs: DMA in, AEAD with libgcrypt, DMA out, completion.
+ * Execution happens at completion time, so a job dropped by a reset never
+ * touches guest memory afterwards. The latency-us knob makes a job due
+ * that many microseconds (virtual clock) after its fetch; a per-queue
+ * timer wakes the bottom half then.
+ *
+ * The crypto is libgcrypt's, independent of both the Linux driver's
+ * fallback and the userspace library's code paths, so tests that compare
+ * them against this card compare independent implementations.
+ *
+ * Fault injection (QOM properties, settable at run time with qom-set):
+ *   fail-next N     next N jobs complete with GMRK_ST_EDEV, no output
+ *   corrupt-next N  next N jobs with output get one output byte flipped
+ *   stall           fetch jobs but complete none while set
+ *   queue-full      fetch nothing while set
+ *   fatal           STATUS.FATAL: the card stops until CTRL.RESET
+ * Read-only: jobs, errors (counted since the device was created).
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitops.h"
+#include "qemu/host-utils.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qemu/timer.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "sysemu/dma.h"
+#include "qom/object.h"
+
+#include <gcrypt.h>
+
+#include "gmrk_hw.h"
+
+#define TYPE_PCI_GMRK "gmrk"
+OBJECT_DECLARE_SIMPLE_TYPE(GmrkState, PCI_GMRK)
+
+#define GMRK_MSIX_BAR           1
+#define GMRK_DESC_SIZE          ((uint64_t)sizeof(struct gmrk_desc))
+#define GMRK_CPL_SIZE           ((uint64_t)sizeof(struct gmrk_cpl))
+#define GMRK_RING_ALIGN         16      /* both rings: 16-byte aligned */
+#define GMRK_DEF_DEPTH          1024
+#define GMRK_DEF_MAX_DATA       (1 * MiB)
+#define GMRK_MIN_MAX_DATA       (4 * KiB)
+#define GMRK_MAX_MAX_DATA       (16 * MiB)
+
+/*
+ * Work one bottom-half run may do before yielding the main loop, so a
+ * busy queue cannot starve the rest of the machine.
+ */
+#define GMRK_BH_MAX_JOBS        64
+#define GMRK_BH_MAX_BYTES       (4 * MiB)
+
+#define GMRK_CAPS (GMRK_CAP_AES_GCM | GMRK_CAP_SM4_GCM | GMRK_CAP_CHACHAPOLY | \
+                   GMRK_CAP_SG)
+
+QEMU_BUILD_BUG_ON(sizeof(struct gmrk_sge) != 16);
+QEMU_BUILD_BUG_ON(sizeof(struct gmrk_desc) != 128);
+QEMU_BUILD_BUG_ON(sizeof(struct gmrk_cpl) != 16);
+
+/* A descriptor the device has fetched and not completed yet. */
+typedef struct GmrkJob {
+    struct gmrk_desc desc;      /* holds the key: wiped when done */
+    uint16_t sq_head;           /* SQ_HEAD right after the fetch */
+    int64_t due_ns;             /* QEMU_CLOCK_VIRTUAL */
+} GmrkJob;
+
+/* One resolved piece of a job's source or destination. */
+typedef struct GmrkSeg {
+    dma_addr_t addr;
+    uint32_t len;
+} GmrkSeg;
+
+typedef struct GmrkQueue {
+    struct GmrkState *s;
+    unsigned int idx;
+
+    /* Registers */
+    uint32_t sq_base_lo, sq_base_hi, cq_base_lo, cq_base_hi;
+    uint32_t size;
+    uint32_t ctrl;
+    uint32_t status;
+    uint32_t sq_tail, sq_head, cq_head, cq_tail;
+    uint32_t msix_vec;
+
+    /* Ring geometry latched when the queue was enabled */
+    dma_addr_t sq_base, cq_base;
+    uint32_t wrap;              /* 2 * size - 1: index mask */
+
+    /* Fetched jobs, FIFO, capacity s->depth */
+    GmrkJob *jobs;
+    uint32_t job_first, job_count;
+
+    /* A DF_IRQ completion not yet signalled (masked, or INTx level) */
+    bool irq_latched;
+
+    QEMUBH *bh;
+    QEMUTimer timer;
+
+    /* Scratch for SG lists: one fetch buffer, two resolved lists */
+    struct gmrk_sge *sge;
+    GmrkSeg *src_seg, *dst_seg;
+} GmrkQueue;
+
+struct GmrkState {
+    PCIDevice parent_obj;
+
+    MemoryRegion regs;
+
+    /* Configuration (set with -device, fixed once realized) */
+    uint32_t num_queues;
+    uint32_t depth;
+    uint32_t max_data;
+
+    /* Global registers */
+    uint32_t ctrl;
+    uint32_t status;
+    uint32_t intr_status;
+    uint32_t intr_mask;
+    uint32_t err_count;
+
+    /* Run-time knobs (QOM properties) */
+    uint32_t latency_us;
+    uint32_t fail_next;
+    uint32_t corrupt_next;
+    bool stall;
+    bool queue_full;
+
+    /* Counters since creation */
+    uint64_t jobs_done;
+    uint64_t errors;
+
+    GmrkQueue queues[GMRK_MAX_QUEUES];
+};
+
+static void gmrk_update_irq(GmrkState *s);
+
+/* ---- Ring helpers ---- */
+
+static inline uint32_t gmrk_dist(const GmrkQueue *q, uint32_t a, uint32_t b)
+{
+    return (a - b) & q->wrap;
+}
+
+static inline bool gmrk_queue_running(const GmrkQueue *q)
+{
+    return q->status & GMRK_QSTATUS_ENABLED;
+}
+
+static void gmrk_count_error(GmrkState *s)
+{
+    s->err_count++;
+    s->errors++;
+}
+
+/* Drop every fetched job without completing it; wipe their keys. */
+static void gmrk_queue_drop_jobs(GmrkQueue *q)
+{
+    if (q->jobs) {
+        explicit_bzero(q->jobs, sizeof(*q->jobs) * q->s->depth);
+    }
+    q->job_first = 0;
+    q->job_count = 0;
+    timer_del(&q->timer);
+}
+
+/* Back to the state after reset: stopped, rings forgotten, indices 0. */
+static void gmrk_queue_clear(GmrkQueue *q, bool regs_too)
+{
+    gmrk_queue_drop_jobs(q);
+    q->status = 0;
+    q->ctrl = 0;
+    q->sq_tail = q->sq_head = q->cq_head = q->cq_tail = 0;
+    q->irq_latched = false;
+    if (regs_too) {
+        q->sq_base_lo = q->sq_base_hi = 0;
+        q->cq_base_lo = q->cq_base_hi = 0;
+        q->size = 0;
+        q->msix_vec = 0;
+    }
+}
+
+/* The guest did something the contract forbids: stop the queue. */
+static void gmrk_queue_error(GmrkQueue *q, const char *why)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "gmrk: queue %u stopped: %s\n", q->idx,
+                  why);
+    gmrk_queue_drop_jobs(q);
+    q->status = GMRK_QSTATUS_ERROR;
+    gmrk_count_error(q->s);
+}
+
+static void gmrk_queue_kick(GmrkQueue *q)
+{
+    if (gmrk_queue_running(q)) {
+        qemu_bh_schedule(q->bh);
+    }
+}
+
+static void gmrk_kick_all(GmrkState *s)
+{
+    for (unsigned int i = 0; i < s->num_queues; i++) {
+        gmrk_queue_kick(&s->queues[i]);
+    }
+}
+
+static bool gmrk_ring_valid(GmrkState *s, dma_addr_t base, uint64_t len,
+                            DMADirection dir)
+{
+    if (!base || base % GMRK_RING_ALIGN || base + len < base) {
+        return false;
+    }
+    return dma_memory_valid(pci_get_address_space(PCI_DEVICE(s)), base, len,
+                            dir, MEMTXATTRS_UNSPECIFIED);
+}
+
+/* Q_CTRL.ENABLE 0 -> 1: check the ring setup, then start the queue. */
+static void gmrk_queue_enable(GmrkQueue *q)
+{
+    GmrkState *s = q->s;
+    uint32_t size = q->size;
+
+    q->sq_base = ((uint64_t)q->sq_base_hi << 32) | q->sq_base_lo;
+    q->cq_base = ((uint64_t)q->cq_base_hi << 32) | q->cq_base_lo;
+
+    if (size < GMRK_MIN_DEPTH || size > s->depth || !is_power_of_2(size)) {
+        gmrk_queue_error(q, "ring size not a power of two within limits");
+        return;
+    }
+    if (!gmrk_ring_valid(s, q->sq_base, size * GMRK_DESC_SIZE,
+                         DMA_DIRECTION_TO_DEVICE)) {
+        gmrk_queue_error(q, "bad submission ring address");
+        return;
+    }
+    if (!gmrk_ring_valid(s, q->cq_base, size * GMRK_CPL_SIZE,
+                         DMA_DIRECTION_FROM_DEVICE)) {
+        gmrk_queue_error(q, "bad completion ring address");
+        return;
+    }
+    q->wrap = 2 * size - 1;
+    q->sq_tail = q->sq_head = q->cq_head = q->cq_tail = 0;
+    q->status = GMRK_QSTATUS_ENABLED;
+    gmrk_queue_kick(q);
+}
+
+/* ---- Job execution ---- */
+
+static bool gmrk_alg_params(const struct gmrk_desc *d, int *algo, int *mode)
+{
+    switch (d->alg) {
+    case GMRK_ALG_AES_GCM:
+        *mode = GCRY_CIPHER_MODE_GCM;
+        switch (d->key_len) {
+        case 16:
+            *algo = GCRY_CIPHER_AES128;
+            break;
+        case 24:
+            *algo = GCRY_CIPHER_AES192;
+            break;
+        case 32:
+            *algo = GCRY_CIPHER_AES256;
+            break;
+        default:
+            return false;
+        }
+        break;
+    case GMRK_ALG_SM4_GCM:
+        *mode = GCRY_CIPHER_MODE_GCM;
+        *algo = GCRY_CIPHER_SM4;
+        if (d->key_len != 16) {
+            return false;
+        }
+        break;
+    case GMRK_ALG_CHACHAPOLY:
+        *mode = GCRY_CIPHER_MODE_POLY1305;
+        *algo = GCRY_CIPHER_CHACHA20;
+        return d->key_len == 32 && d->tag_len == 16 &&
+               d->iv_len == GMRK_IV_LEN;
+    default:
+        return false;
+    }
+    /* GCM tags the card offers: 4, 8 and 12..16 bytes (as Linux's gcm). */
+    if (d->tag_len != 4 && d->tag_len != 8 &&
+        (d->tag_len < 12 || d->tag_len > 16)) {
+        return false;
+    }
+    return d->iv_len == GMRK_IV_LEN;
+}
+
+/*
+ * Turn a descriptor's src or dst (one buffer, or an SG list in guest
+ * memory) into segments covering @need bytes.
+ */
+static uint16_t gmrk_resolve(GmrkQueue *q, bool sgl, uint64_t addr,
+                             uint32_t len, uint64_t need, GmrkSeg *seg,
+                             unsigned int *nseg)
+{
+    PCIDevice *pdev = PCI_DEVICE(q->s);
+    uint64_t total = 0;
+    unsigned int n = 0;
+
+    *nseg = 0;
+    if (!need) {
+        return GMRK_ST_OK;
+    }
+    if (!sgl) {
+        if (len < need || addr + need < addr) {
+            return GMRK_ST_EINVAL;
+        }
+        seg[0].addr = addr;
+        seg[0].len = need;
+        *nseg = 1;
+        return GMRK_ST_OK;
+    }
+    if (len == 0 || len > GMRK_SGL_MAX) {
+        return GMRK_ST_EINVAL;
+    }
+    if (pci_dma_read(pdev, addr, q->sge, len * sizeof(*q->sge)) != MEMTX_OK) {
+        return GMRK_ST_EDMA;
+    }
+    for (uint32_t i = 0; i < len && total < need; i++) {
+        uint64_t a = le64_to_cpu(q->sge[i].addr);
+        uint32_t l = le32_to_cpu(q->sge[i].len);
+
+        if (!l) {
+            continue;
+        }
+        if (l > need - total) {
+            l = need - total;
+        }
+        if (a + l < a) {
+            return GMRK_ST_EINVAL;
+        }
+        seg[n].addr = a;
+        seg[n].len = l;
+        n++;
+        total += l;
+    }
+    if (total < need) {
+        return GMRK_ST_EINVAL;
+    }
+    *nseg = n;
+    return GMRK_ST_OK;
+}
+
+static uint16_t gmrk_dma_segs(GmrkQueue *q, const GmrkSeg *seg,
+                              unsigned int nseg, uint8_t *buf, bool to_guest)
+{
+    PCIDevice *pdev = PCI_DEVICE(q->s);
+
+    for (unsigned int i = 0; i < nseg; i++) {
+        MemTxResult r = to_guest ?
+            pci_dma_write(pdev, seg[i].addr, buf, seg[i].len) :
+            pci_dma_read(pdev, seg[i].addr, buf, seg[i].len);
+
+        if (r != MEMTX_OK) {
+            return GMRK_ST_EDMA;
+        }
+        buf += seg[i].len;
+    }
+    return GMRK_ST_OK;
+}
+
+/*
+ * The AEAD itself, in place: @buf holds aad, then data, then room for
+ * (encrypt) or the received (decrypt) tag.
+ */
+static uint16_t gmrk_aead(const struct gmrk_desc *d, int algo, int mode,
+                          uint8_t *buf, uint32_t aad_len, uint32_t data_len)
+{
+    bool enc = d->opcode == GMRK_OP_ENCRYPT;
+    uint8_t *data = buf + aad_len;
+    uint8_t *tag = data + data_len;
+    gcry_cipher_hd_t h;
+    gcry_error_t err;
+    uint16_t st = GMRK_ST_OK;
+
+    if (gcry_cipher_open(&h, algo, mode, 0)) {
+        return GMRK_ST_EDEV;
+    }
+    err = gcry_cipher_setkey(h, d->key, d->key_len);
+    if (!err) {
+        err = gcry_cipher_setiv(h, d->iv, d->iv_len);
+    }
+    if (!err && aad_len) {
+        err = gcry_cipher_authenticate(h, buf, aad_len);
+    }
+    if (!err && data_len) {
+        err = enc ? gcry_cipher_encrypt(h, data, data_len, NULL, 0)
+                  : gcry_cipher_decrypt(h, data, data_len, NULL, 0);
+    }
+    if (!err) {
+        if (enc) {
+            err = gcry_cipher_gettag(h, tag, d->tag_len);
+        } else {
+            /* libgcrypt compares in constant time */
+            err = gcry_cipher_checktag(h, tag, d->tag_len);
+            if (gcry_err_code(err) == GPG_ERR_CHECKSUM) {
+                st = GMRK_ST_EBADMSG;
+                err = 0;
+            }
+        }
+    }
+    if (err) {
+        st = GMRK_ST_EDEV;
+    }
+    /* Closing wipes libgcrypt's key schedule. */
+    gcry_cipher_close(h);
+    return st;
+}
+
+/* Run one job; returns its completion status. @bytes: data it moved. */
+static uint16_t gmrk_job_run(GmrkQueue *q, const struct gmrk_desc *d,
+                             uint64_t *bytes)
+{
+    GmrkState *s = q->s;
+    uint32_t aad_len = le32_to_cpu(d->aad_len);
+    uint32_t data_len = le32_to_cpu(d->data_len);
+    bool sgl = d->flags & GMRK_DF_SGL;
+    unsigned int nsrc, ndst;
+    uint64_t in_len, out_len;
+    uint8_t *buf;
+    int algo, mode;
+    uint16_t st;
+    bool enc;
+
+    *bytes = 0;
+    switch (d->opcode) {
+    case GMRK_OP_NOP:
+        return GMRK_ST_OK;
+    case GMRK_OP_ENCRYPT:
+    case GMRK_OP_DECRYPT:
+        break;
+    default:
+        return GMRK_ST_EINVAL;
+    }
+    if (d->flags & ~(GMRK_DF_SGL | GMRK_DF_IRQ)) {
+        return GMRK_ST_EINVAL;
+    }
+    if (!gmrk_alg_params(d, &algo, &mode)) {
+        return GMRK_ST_ENOTSUPP;
+    }
+    if ((uint64_t)aad_len + data_len > s->max_data) {
+        return GMRK_ST_E2BIG;
+    }
+    if (s->fail_next) {
+        s->fail_next--;
+        return GMRK_ST_EDEV;
+    }
+
+    enc = d->opcode == GMRK_OP_ENCRYPT;
+    in_len = (uint64_t)aad_len + data_len + (enc ? 0 : d->tag_len);
+    out_len = (uint64_t)data_len + (enc ? d->tag_len : 0);
+
+    st = gmrk_resolve(q, sgl, le64_to_cpu(d->src_addr),
+                      le32_to_cpu(d->src_len), in_len, q->src_seg, &nsrc);
+    if (st == GMRK_ST_OK) {
+        st = gmrk_resolve(q, sgl, le64_to_cpu(d->dst_addr),
+                          le32_to_cpu(d->dst_len), out_len, q->dst_seg,
+                          &ndst);
+    }
+    if (st != GMRK_ST_OK) {
+        return st;
+    }
+
+    /* Room for the tag either way; all input is read before any output
+     * is written, which makes in-place (src == dst) jobs work. */
+    buf = g_malloc((uint64_t)aad_len + data_len + GMRK_TAG_MAX);
+    st = gmrk_dma_segs(q, q->src_seg, nsrc, buf, false);
+    if (st == GMRK_ST_OK) {
+        st = gmrk_aead(d, algo, mode, buf, aad_len, data_len);
+    }
+    if (st == GMRK_ST_OK) {
+        if (s->corrupt_next && out_len) {
+            s->corrupt_next--;
+            buf[aad_len] ^= 0x01;
+        }
+        /* Nothing reaches dst unless the tag checked out. */
+        st = gmrk_dma_segs(q, q->dst_seg, ndst, buf + aad_len, true);
+        *bytes = data_len;
+    }
+    explicit_bzero(buf, (uint64_t)aad_len + data_len + GMRK_TAG_MAX);
+    g_free(buf);
+    return st;
+}
+
+/* ---- Queue engine (bottom half, BQL held) ---- */
+
+/* Fetch descriptors while the CQ has room for all fetched jobs. */
+static void gmrk_queue_fetch(GmrkQueue *q)
+{
+    GmrkState *s = q->s;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    while (gmrk_queue_running(q) && q->sq_head != q->sq_tail &&
+           gmrk_dist(q, q->cq_tail, q->cq_head) + q->job_count < q->size) {
+        GmrkJob *job = &q->jobs[(q->job_first + q->job_count) % s->depth];
+        dma_addr_t at = q->sq_base + (q->sq_head % q->size) * GMRK_DESC_SIZE;
+
+        if (pci_dma_read(PCI_DEVICE(s), at, &job->desc, sizeof(job->desc))
+            != MEMTX_OK) {
+            gmrk_queue_error(q, "submission ring read failed");
+            return;
+        }
+        q->sq_head = (q->sq_head + 1) & q->wrap;
+        job->sq_head = q->sq_head;
+        job->due_ns = now + (int64_t)s->latency_us * SCALE_US;
+        q->job_count++;
+    }
+}
+
+/* Execute the oldest job and post its completion. */
+static bool gmrk_queue_complete_one(GmrkQueue *q, uint64_t *bytes)
+{
+    GmrkState *s = q->s;
+    GmrkJob *slot = &q->jobs[q->job_first];
+    struct gmrk_cpl cpl = { 0 };
+    GmrkJob job = *slot;
+    dma_addr_t at;
+    uint16_t st;
+    bool irq;
+
+    explicit_bzero(slot, sizeof(*slot));
+    q->job_first = (q->job_first + 1) % s->depth;
+    q->job_count--;
+
+    st = gmrk_job_run(q, &job.desc, bytes);
+    if (st != GMRK_ST_OK && st != GMRK_ST_EBADMSG) {
+        gmrk_count_error(s);
+    }
+    cpl.cookie = job.desc.cookie;       /* already little endian */
+    cpl.status = cpu_to_le16(st);
+    cpl.sq_head = cpu_to_le16(job.sq_head);
+    irq = job.desc.flags & GMRK_DF_IRQ;
+    explicit_bzero(&job, sizeof(job));
+
+    /*
+     * The BH runs under the device's reentrancy guard, so a job's DMA
+     * cannot reach our registers; stay defensive all the same.
+     */
+    if (!gmrk_queue_running(q)) {
+        return false;
+    }
+    at = q->cq_base + (q->cq_tail % q->size) * GMRK_CPL_SIZE;
+    if (pci_dma_write(PCI_DEVICE(s), at, &cpl, sizeof(cpl)) != MEMTX_OK) {
+        gmrk_queue_error(q, "completion ring write failed");
+        return false;
+    }
+    q->cq_tail = (q->cq_tail + 1) & q->wrap;
+    s->jobs_done++;
+    s->intr_status |= 1u << q->idx;
+    return irq;
+}
+
+static bool gmrk_device_runs(GmrkState *s)
+{
+    return (s->ctrl & GMRK_CTRL_ENABLE) && !(s->status & GMRK_STATUS_FATAL);
+}
+
+static void gmrk_queue_bh(void *opaque)
+{
+    GmrkQueue *q = opaque;
+    GmrkState *s = q->s;
+    uint64_t bytes = 0;
+    unsigned int done = 0;
+    bool irq = false;
+
+    if (!gmrk_device_runs(s) || !gmrk_queue_running(q)) {
+        return;
+    }
+    for (;;) {
+        int64_t now;
+        uint64_t n;
+
+        /* Cheap when there is nothing to fetch or no CQ room. */
+        if (!s->queue_full) {
+            gmrk_queue_fetch(q);
+        }
+        if (s->stall || !q->job_count || !gmrk_queue_running(q)) {
+            break;
+        }
+        now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        if (q->jobs[q->job_first].due_ns > now) {
+            timer_mod(&q->timer, q->jobs[q->job_first].due_ns);
+            break;
+        }
+        if (done >= GMRK_BH_MAX_JOBS || bytes >= GMRK_BH_MAX_BYTES) {
+            qemu_bh_schedule(q->bh);
+            break;
+        }
+        irq |= gmrk_queue_complete_one(q, &n);
+        bytes += n;
+        done++;
+    }
+    if (irq) {
+        q->irq_latched = true;
+    }
+    if (irq || done) {
+        gmrk_update_irq(s);
+    }
+}
+
+static void gmrk_queue_timer(void *opaque)
+{
+    GmrkQueue *q = opaque;
+
+    /* Work happens in the bottom half, under the reentrancy guard. */
+    qemu_bh_schedule(q->bh);
+}
+
+/* ---- Interrupts ---- */
+
+/*
+ * MSI-X: a latched queue interrupt is sent once its INTR_MASK bit is
+ * clear. INTx: the line is high while any queue has a latched, unmasked
+ * interrupt; writing its INTR_STATUS bit clears the latch.
+ */
+static void gmrk_update_irq(GmrkState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    bool level = false;
+
+    for (unsigned int i = 0; i < s->num_queues; i++) {
+        GmrkQueue *q = &s->queues[i];
+
+        if (!q->irq_latched || (s->intr_mask & (1u << i))) {
+            continue;
+        }
+        if (msix_enabled(pdev)) {
+            q->irq_latched = false;
+            msix_notify(pdev, q->msix_vec);
+        } else {
+            level = true;
+        }
+    }
+    if (!msix_enabled(pdev)) {
+        pci_set_irq(pdev, level);
+    }
+}
+
+/* ---- Reset ---- */
+
+static void gmrk_hw_reset(GmrkState *s)
+{
+    for (unsigned int i = 0; i < s->num_queues; i++) {
+        gmrk_queue_clear(&s->queues[i], true);
+    }
+    s->ctrl = 0;
+    s->status = GMRK_STATUS_READY;
+    s->intr_status = 0;
+    s->intr_mask = 0;
+    s->err_count = 0;
+    pci_set_irq(PCI_DEVICE(s), 0);
+}
+
+static void gmrk_qdev_reset(DeviceState *dev)
+{
+    gmrk_hw_reset(PCI_GMRK(dev));
+}
+
+/* ---- Register file ---- */
+
+static uint64_t gmrk_queue_read(GmrkQueue *q, hwaddr reg)
+{
+    switch (reg) {
+    case GMRK_Q_SQ_BASE_LO:
+        return q->sq_base_lo;
+    case GMRK_Q_SQ_BASE_HI:
+        return q->sq_base_hi;
+    case GMRK_Q_CQ_BASE_LO:
+        return q->cq_base_lo;
+    case GMRK_Q_CQ_BASE_HI:
+        return q->cq_base_hi;
+    case GMRK_Q_SIZE:
+        return q->size;
+    case GMRK_Q_CTRL:
+        return q->ctrl;
+    case GMRK_Q_SQ_TAIL:
+        return q->sq_tail;      /* a doorbell; reads back for debugging */
+    case GMRK_Q_SQ_HEAD:
+        return q->sq_head;
+    case GMRK_Q_CQ_HEAD:
+        return q->cq_head;
+    case GMRK_Q_CQ_TAIL:
+        return q->cq_tail;
+    case GMRK_Q_MSIX_VEC:
+        return q->msix_vec;
+    case GMRK_Q_STATUS:
+        return q->status;
+    default:
+        return 0;
+    }
+}
+
+static void gmrk_sq_doorbell(GmrkQueue *q, uint32_t val)
+{
+    if (!gmrk_queue_running(q)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gmrk: queue %u: doorbell while not enabled\n", q->idx);
+        return;
+    }
+    if (val > q->wrap) {
+        gmrk_queue_error(q, "SQ_TAIL beyond 2 * size");
+        return;
+    }
+    if (gmrk_dist(q, val, q->sq_head) > q->size) {
+        gmrk_queue_error(q, "SQ_TAIL more than size entries ahead");
+        return;
+    }
+    q->sq_tail = val;
+    gmrk_queue_kick(q);
+}
+
+static void gmrk_cq_head_write(GmrkQueue *q, uint32_t val)
+{
+    if (!gmrk_queue_running(q)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gmrk: queue %u: CQ_HEAD write while not enabled\n",
+                      q->idx);
+        return;
+    }
+    if (val > q->wrap ||
+        gmrk_dist(q, val, q->cq_head) > gmrk_dist(q, q->cq_tail, q->cq_head)) {
+        gmrk_queue_error(q, "CQ_HEAD moved past CQ_TAIL");
+        return;
+    }
+    q->cq_head = val;
+    gmrk_queue_kick(q);        /* room in the CQ: fetch more */
+}
+
+static void gmrk_queue_write(GmrkQueue *q, hwaddr reg, uint32_t val)
+{
+    uint32_t *setup = NULL;
+
+    switch (reg) {
+    case GMRK_Q_SQ_BASE_LO:
+        setup = &q->sq_base_lo;
+        break;
+    case GMRK_Q_SQ_BASE_HI:
+        setup = &q->sq_base_hi;
+        break;
+    case GMRK_Q_CQ_BASE_LO:
+        setup = &q->cq_base_lo;
+        break;
+    case GMRK_Q_CQ_BASE_HI:
+        setup = &q->cq_base_hi;
+        break;
+    case GMRK_Q_SIZE:
+        setup = &q->size;
+        break;
+    case GMRK_Q_MSIX_VEC:
+        q->msix_vec = val & 0xffff;
+        return;
+    case GMRK_Q_CTRL:
+        val &= GMRK_QCTRL_ENABLE;
+        if (val && !q->ctrl) {
+            q->ctrl = val;
+            gmrk_queue_enable(q);
+        } else if (!val && q->ctrl) {
+            /* Abort: fetched jobs are dropped, nothing more is touched. */
+            gmrk_queue_clear(q, false);
+        }
+        return;
+    case GMRK_Q_SQ_TAIL:
+        gmrk_sq_doorbell(q, val);
+        return;
+    case GMRK_Q_CQ_HEAD:
+        gmrk_cq_head_write(q, val);
+        return;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gmrk: queue %u: write to read-only register 0x%x\n",
+                      q->idx, (unsigned int)reg);
+        return;
+    }
+    /* Ring setup is latched at enable; changing it under a live queue
+     * would let the device and driver disagree about the ring. */
+    if (q->ctrl) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gmrk: queue %u: ring setup written while enabled\n",
+                      q->idx);
+        return;
+    }
+    *setup = val;
+}
+
+static uint64_t gmrk_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    GmrkState *s = opaque;
+
+    if (addr >= GMRK_QREG_BASE) {
+        hwaddr q = (addr - GMRK_QREG_BASE) / GMRK_QREG_STRIDE;
+
+        if (q >= s->num_queues) {
+            return 0;
+        }
+        return gmrk_queue_read(&s->queues[q],
+                               (addr - GMRK_QREG_BASE) % GMRK_QREG_STRIDE);
+    }
+    switch (addr) {
+    case GMRK_REG_ID:
+        return GMRK_ID_MAGIC;
+    case GMRK_REG_VERSION:
+        return GMRK_VERSION;
+    case GMRK_REG_CAPS:
+        return GMRK_CAPS;
+    case GMRK_REG_NUM_QUEUES:
+        return s->num_queues;
+    case GMRK_REG_MAX_DEPTH:
+        return s->depth;
+    case GMRK_REG_MAX_DATA:
+        return s->max_data;
+    case GMRK_REG_CTRL:
+        return s->ctrl;
+    case GMRK_REG_STATUS:
+        return s->status;
+    case GMRK_REG_INTR_STATUS:
+        return s->intr_status;
+    case GMRK_REG_INTR_MASK:
+        return s->intr_mask;
+    case GMRK_REG_ERR_COUNT:
+        return s->err_count;
+    default:
+        return 0;
+    }
+}
+
+static void gmrk_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
+                            unsigned size)
+{
+    GmrkState *s = opaque;
+    uint32_t qmask = MAKE_64BIT_MASK(0, s->num_queues);
+    uint32_t val = val64;
+
+    if (addr >= GMRK_QREG_BASE) {
+        hwaddr q = (addr - GMRK_QREG_BASE) / GMRK_QREG_STRIDE;
+
+        if (q >= s->num_queues) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "gmrk: write to absent queue %u\n", (unsigned int)q);
+            return;
+        }
+        gmrk_queue_write(&s->queues[q],
+                         (addr - GMRK_QREG_BASE) % GMRK_QREG_STRIDE, val);
+        return;
+    }
+    switch (addr) {
+    case GMRK_REG_CTRL:
+        if (val & GMRK_CTRL_RESET) {
+            /* Synchronous: reads 0 again as soon as this write returns. */
+            gmrk_hw_reset(s);
+            return;
+        }
+        s->ctrl = val & GMRK_CTRL_ENABLE;
+        gmrk_kick_all(s);
+        return;
+    case GMRK_REG_INTR_STATUS:
+        s->intr_status &= ~(val & qmask);
+        for (unsigned int i = 0; i < s->num_queues; i++) {
+            if (val & (1u << i)) {
+                s->queues[i].irq_latched = false;
+            }
+        }
+        gmrk_update_irq(s);
+        return;
+    case GMRK_REG_INTR_MASK:
+        s->intr_mask = val & qmask;
+        gmrk_update_irq(s);
+        return;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "gmrk: write to read-only register 0x%x\n",
+                      (unsigned int)addr);
+        return;
+    }
+}
+
+static const MemoryRegionOps gmrk_mmio_ops = {
+    .read = gmrk_mmio_read,
+    .write = gmrk_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+/* ---- Run-time knobs ---- */
+
+/* Class properties; @opaque is the field's offset in GmrkState. */
+static void *gmrk_field(Object *obj, void *opaque)
+{
+    return (char *)PCI_GMRK(obj) + (uintptr_t)opaque;
+}
+
+static void gmrk_get_u32(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    uint32_t val = *(uint32_t *)gmrk_field(obj, opaque);
+
+    visit_type_uint32(v, name, &val, errp);
+}
+
+static void gmrk_set_u32(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    uint32_t val;
+
+    if (visit_type_uint32(v, name, &val, errp)) {
+        *(uint32_t *)gmrk_field(obj, opaque) = val;
+    }
+}
+
+static void gmrk_get_u64(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    uint64_t val = *(uint64_t *)gmrk_field(obj, opaque);
+
+    visit_type_uint64(v, name, &val, errp);
+}
+
+static bool gmrk_get_stall(Object *obj, Error **errp)
+{
+    return PCI_GMRK(obj)->stall;
+}
+
+static void gmrk_set_stall(Object *obj, bool val, Error **errp)
+{
+    GmrkState *s = PCI_GMRK(obj);
+
+    s->stall = val;
+    if (!val) {
+        gmrk_kick_all(s);       /* complete what was held back */
+    }
+}
+
+static bool gmrk_get_queue_full(Object *obj, Error **errp)
+{
+    return PCI_GMRK(obj)->queue_full;
+}
+
+static void gmrk_set_queue_full(Object *obj, bool val, Error **errp)
+{
+    GmrkState *s = PCI_GMRK(obj);
+
+    s->queue_full = val;
+    if (!val) {
+        gmrk_kick_all(s);
+    }
+}
+
+static bool gmrk_get_fatal(Object *obj, Error **errp)
+{
+    return PCI_GMRK(obj)->status & GMRK_STATUS_FATAL;
+}
+
+static void gmrk_set_fatal(Object *obj, bool val, Error **errp)
+{
+    GmrkState *s = PCI_GMRK(obj);
+
+    if (val) {
+        s->status |= GMRK_STATUS_FATAL;
+    } else {
+        s->status &= ~GMRK_STATUS_FATAL;
+        gmrk_kick_all(s);
+    }
+}
+
+/* ---- Life cycle ---- */
+
+static void gmrk_free_queues(GmrkState *s)
+{
+    for (unsigned int i = 0; i < GMRK_MAX_QUEUES; i++) {
+        GmrkQueue *q = &s->queues[i];
+
+        if (q->bh) {
+            qemu_bh_delete(q->bh);
+            q->bh = NULL;
+            timer_del(&q->timer);
+        }
+        if (q->jobs) {
+            explicit_bzero(q->jobs, sizeof(*q->jobs) * s->depth);
+        }
+        g_free(q->jobs);
+        g_free(q->sge);
+        g_free(q->src_seg);
+        g_free(q->dst_seg);
+        q->jobs = NULL;
+        q->sge = NULL;
+        q->src_seg = q->dst_seg = NULL;
+    }
+}
+
+static void gmrk_realize(PCIDevice *pdev, Error **errp)
+{
+    GmrkState *s = PCI_GMRK(pdev);
+    DeviceState *dev = DEVICE(pdev);
+
+    if (s->num_queues < 1 || s->num_queues > GMRK_MAX_QUEUES) {
+        error_setg(errp, "gmrk: queues must be 1..%d", GMRK_MAX_QUEUES);
+        return;
+    }
+    if (s->depth < GMRK_MIN_DEPTH || s->depth > GMRK_MAX_DEPTH ||
+        !is_power_of_2(s->depth)) {
+        error_setg(errp, "gmrk: depth must be a power of two in %d..%d",
+                   GMRK_MIN_DEPTH, GMRK_MAX_DEPTH);
+        return;
+    }
+    if (s->max_data < GMRK_MIN_MAX_DATA || s->max_data > GMRK_MAX_MAX_DATA) {
+        error_setg(errp, "gmrk: max-data must be in %" PRIu64 "..%" PRIu64,
+                   (uint64_t)GMRK_MIN_MAX_DATA, (uint64_t)GMRK_MAX_MAX_DATA);
+        return;
+    }
+    if (!gcry_check_version(GCRYPT_VERSION) ||
+        gcry_cipher_algo_info(GCRY_CIPHER_SM4, GCRYCTL_TEST_ALGO, NULL, NULL)) {
+        error_setg(errp, "gmrk: libgcrypt lacks SM4 (need 1.9 or later)");
+        return;
+    }
+
+    pci_config_set_interrupt_pin(pdev->config, 1);
+
+    memory_region_init_io(&s->regs, OBJECT(s), &gmrk_mmio_ops, s, "gmrk-regs",
+                          GMRK_BAR_SIZE);
+    pci_register_bar(pdev, GMRK_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->regs);
+
+    if (msix_init_exclusive_bar(pdev, s->num_queues, GMRK_MSIX_BAR, errp)) {
+        return;
+    }
+    for (unsigned int i = 0; i < s->num_queues; i++) {
+        msix_vector_use(pdev, i);
+    }
+
+    for (unsigned int i = 0; i < GMRK_MAX_QUEUES; i++) {
+        GmrkQueue *q = &s->queues[i];
+
+        q->s = s;
+        q->idx = i;
+        if (i >= s->num_queues) {
+            continue;
+        }
+        q->jobs = g_new0(GmrkJob, s->depth);
+        q->sge = g_new0(struct gmrk_sge, GMRK_SGL_MAX);
+        q->src_seg = g_new0(GmrkSeg, GMRK_SGL_MAX);
+        q->dst_seg = g_new0(GmrkSeg, GMRK_SGL_MAX);
+        /* Guarded: DMA aimed at our own BAR cannot re-enter the model. */
+        q->bh = qemu_bh_new_guarded(gmrk_queue_bh, q,
+                                    &dev->mem_reentrancy_guard);
+        timer_init_ns(&q->timer, QEMU_CLOCK_VIRTUAL, gmrk_queue_timer, q);
+    }
+    gmrk_hw_reset(s);
+}
+
+static void gmrk_exit(PCIDevice *pdev)
+{
+    GmrkState *s = PCI_GMRK(pdev);
+
+    /* Jobs still held are dropped, as on reset; their keys are wiped. */
+    gmrk_free_queues(s);
+    for (unsigned int i = 0; i < s->num_queues; i++) {
+        msix_vector_unuse(pdev, i);
+    }
+    msix_uninit_exclusive_bar(pdev);
+}
+
+static Property gmrk_properties[] = {
+    DEFINE_PROP_UINT32("queues", GmrkState, num_queues, 4),
+    DEFINE_PROP_UINT32("depth", GmrkState, depth, GMRK_DEF_DEPTH),
+    DEFINE_PROP_UINT32("max-data", GmrkState, max_data, GMRK_DEF_MAX_DATA),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static const VMStateDescription gmrk_vmstate = {
+    .name = "gmrk",
+    .unmigratable = 1,          /* jobs in flight hold guest pointers */
+};
+
+static void gmrk_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = gmrk_realize;
+    k->exit = gmrk_exit;
+    k->vendor_id = GMRK_PCI_VENDOR_ID;
+    k->device_id = GMRK_PCI_DEVICE_ID;
+    k->class_id = GMRK_PCI_CLASS >> 8;
+    k->revision = GMRK_VERSION_MAJOR;
+    dc->desc = "gm-rk crypto card (SM4/AES-GCM, ChaCha20-Poly1305)";
+    dc->reset = gmrk_qdev_reset;
+    dc->vmsd = &gmrk_vmstate;
+    dc->hotpluggable = true;
+    device_class_set_props(dc, gmrk_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+
+    object_class_property_add(klass, "latency-us", "uint32", gmrk_get_u32,
+                              gmrk_set_u32, NULL,
+                              (void *)offsetof(GmrkState, latency_us));
+    object_class_property_add(klass, "fail-next", "uint32", gmrk_get_u32,
+                              gmrk_set_u32, NULL,
+                              (void *)offsetof(GmrkState, fail_next));
+    object_class_property_add(klass, "corrupt-next", "uint32", gmrk_get_u32,
+                              gmrk_set_u32, NULL,
+                              (void *)offsetof(GmrkState, corrupt_next));
+    object_class_property_add(klass, "jobs", "uint64", gmrk_get_u64, NULL,
+                              NULL, (void *)offsetof(GmrkState, jobs_done));
+    object_class_property_add(klass, "errors", "uint64", gmrk_get_u64, NULL,
+                              NULL, (void *)offsetof(GmrkState, errors));
+    object_class_property_add_bool(klass, "stall", gmrk_get_stall,
+                                   gmrk_set_stall);
+    object_class_property_add_bool(klass, "queue-full", gmrk_get_queue_full,
+                                   gmrk_set_queue_full);
+    object_class_property_add_bool(klass, "fatal", gmrk_get_fatal,
+                                   gmrk_set_fatal);
+}
+
+static const TypeInfo gmrk_info = {
+    .name = TYPE_PCI_GMRK,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(GmrkState),
+    .class_init = gmrk_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void gmrk_register_types(void)
+{
+    type_register_static(&gmrk_info);
+}
+
+type_init(gmrk_register_types)
