@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# gmrk CLI: $(BUILD)/bin/gmrk, linked against $(BUILD)/lib/libgmrk.so
+# (RUNPATH $ORIGIN/../lib, which also holds once installed under PREFIX).
+#
+#   make gmrk            build it
+#   make install-gmrk    install it and gmrk(1)
+
+GMRK_CLI := $(BUILD)/bin/gmrk
+GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
+	cmd_file.c cmd_info.c cmd_bench.c)
+GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))
+GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include
+
+.PHONY: gmrk install-gmrk
+gmrk: $(GMRK_CLI)
+tools: gmrk
+
+$(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h lib/include/gmrk/gmrk.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<
+
+$(GMRK_CLI): $(GMRK_CLI_OBJS) $(LIB_OUT)/libgmrk.so
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -o $@ $(GMRK_CLI_OBJS) -L$(BUILD)/lib -lgmrk -lcrypto \
+		-Wl,-rpath,'$$ORIGIN/../lib' -Wl,-z,relro,-z,now
+
+BINDIR ?= $(PREFIX)/bin
+
+install-gmrk: gmrk
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(GMRK_CLI) $(DESTDIR)$(BINDIR)/
+	install -m 0644 Documentation/man/gmrk.1 $(DESTDIR)$(MANDIR)/man1/
+
+install: install-gmrk
