@@ -75,7 +75,7 @@ CHECK_STAGES := lint
 -include tests/vmlib/vmlib.mk
 -include tests/qmp/qmp.mk
 
-all: deps module $(ALL_TARGETS)
+all: deps module lib gmrk $(ALL_TARGETS)
 
 # make lint prints the report; as a check stage it is saved as TAP.
 lint: deps headers

@@ -93,7 +93,7 @@ qpid=$!
 
 hpid=""
 if [ -n "$hook" ]; then
-	GMRK_QMP=$qmp GMRK_SERIAL=$serial GMRK_CONSOLE=$console \
+	GMRK_QMP=$qmp GMRK_SERIAL=$serial GMRK_CONSOLE=$console GMRK_QEMU_PID=$qpid \
 		bash -c "$hook" >"$work/hook.log" 2>&1 &
 	hpid=$!
 fi

@@ -15,12 +15,10 @@
  *
  * Timing only: nothing here passes or fails on speed.
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gcrypt.h>
 #include <openssl/crypto.h>
@@ -29,6 +27,7 @@
 
 #include <gmrk/gmrk.h>
 
+#include "benchutil.h"
 #include "sm4gcm.h"
 
 #define AD_LEN 8
@@ -229,117 +228,36 @@ static void cross_check(struct run *r)
 		die("libgmrk does not give its own block back");
 }
 
-static double now(void)
+/* bench_measure() takes a void (*)(void *); one trampoline per contender. */
+static enum who cur_who;
+
+static void op_cur(void *arg)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Best of @runs runs of at least @min_s seconds: seconds per message. */
-static double measure(struct run *r, enum who w, int runs, double min_s)
-{
-	double best = 1e30;
-	unsigned long batch = 1;
-	int i;
-
-	/* warm up and size a batch to ~1/20 of a run */
-	for (;;) {
-		double t0 = now(), dt;
-		unsigned long k;
-
-		for (k = 0; k < batch; k++)
-			ops[w](r);
-		dt = now() - t0;
-		if (dt > min_s / 20)
-			break;
-		batch *= 2;
-	}
-	for (i = 0; i < runs; i++) {
-		double t0 = now(), dt;
-		unsigned long n = 0, k;
-
-		do {
-			for (k = 0; k < batch; k++)
-				ops[w](r);
-			n += batch;
-			dt = now() - t0;
-		} while (dt < min_s);
-		if (dt / n < best)
-			best = dt / n;
-	}
-	return best;
-}
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: gmrk-bench-host [--runs N] [--min-ms MS] [--sizes a,b,...]\n"
-		"                       [--cipher aes-256-gcm|chacha20-poly1305|sm4-gcm]\n");
-	exit(2);
+	ops[cur_who](arg);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "runs", required_argument, NULL, 'r' },
-		{ "min-ms", required_argument, NULL, 'm' },
-		{ "sizes", required_argument, NULL, 's' },
-		{ "cipher", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+	struct bench_opts o = {
+		.runs = 5, .min_s = 0.1,
+		.sizes = { 64, 256, 4096, 65536, 1 << 20 }, .nsizes = 5,
 	};
-	size_t sizes[16] = { 64, 256, 4096, 65536, 1 << 20 };
-	size_t nsizes = 5, ci, si;
-	const char *only = NULL;
-	int runs = 5, opt, w;
-	double min_s = 0.1;
+	size_t ci, si;
 	char when[64];
-	time_t t = time(NULL);
+	int w;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			runs = atoi(optarg);
-			if (runs < 1)
-				usage();
-			break;
-		case 'm':
-			min_s = atof(optarg) / 1000;
-			if (min_s <= 0)
-				usage();
-			break;
-		case 's': {
-			char *p = optarg, *end;
-
-			for (nsizes = 0; *p && nsizes < 16; nsizes++) {
-				sizes[nsizes] = strtoul(p, &end, 0);
-				if (end == p || !sizes[nsizes] || sizes[nsizes] > MAX_SIZE)
-					usage();
-				p = *end == ',' ? end + 1 : end;
-			}
-			break;
-		}
-		case 'c':
-			only = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
+	bench_parse(&o, argc, argv, MAX_SIZE, "gmrk-bench-host");
 	if (!gcry_check_version(GCRYPT_VERSION))
 		die("libgcrypt version mismatch");
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
-	printf("Host software AEAD, single thread, %s\n", when);
+	printf("Host software AEAD, single thread, %s\n", bench_now_str(when, sizeof(when)));
 	printf("libgmrk %s (backend soft, SM4-GCM path %s), %s, libgcrypt %s\n",
 	       gmrk_version(), gmrk_sm4gcm_impl(), OpenSSL_version(OPENSSL_VERSION),
 	       gcry_check_version(NULL));
 	printf("MB/s (10^6 bytes/s), best of %d runs of >= %.0f ms; ratio = libgmrk / best peer\n\n",
-	       runs, min_s * 1000);
+	       o.runs, o.min_s * 1000);
 	printf("%-18s %8s", "cipher", "size");
 	for (w = 0; w < W_N; w++)
 		printf(" %10s", who_name[w]);
@@ -348,29 +266,24 @@ int main(int argc, char **argv)
 	for (ci = 0; ci < sizeof(ciphers) / sizeof(ciphers[0]); ci++) {
 		struct run r;
 
-		if (only && strcmp(only, ciphers[ci].name))
+		if (o.cipher && strcmp(o.cipher, ciphers[ci].name))
 			continue;
 		setup(&r, &ciphers[ci]);
 		cross_check(&r);
-		for (si = 0; si < nsizes; si++) {
+		for (si = 0; si < o.nsizes; si++) {
 			double mbs[W_N] = { 0 }, peer = 0;
 			char sz[32];
 
-			r.len = sizes[si];
-			if (r.len >= (1 << 20) && r.len % (1 << 20) == 0)
-				snprintf(sz, sizeof(sz), "%zu MiB", r.len >> 20);
-			else if (r.len >= 1024 && r.len % 1024 == 0)
-				snprintf(sz, sizeof(sz), "%zu KiB", r.len >> 10);
-			else
-				snprintf(sz, sizeof(sz), "%zu B", r.len);
-			printf("%-18s %8s", ciphers[ci].name, sz);
+			r.len = o.sizes[si];
+			printf("%-18s %8s", ciphers[ci].name, bench_size_str(r.len, sz, sizeof(sz)));
 			fflush(stdout);
 			for (w = 0; w < W_N; w++) {
 				if (!have(&ciphers[ci], w)) {
 					printf(" %10s", "-");
 					continue;
 				}
-				mbs[w] = r.len / measure(&r, w, runs, min_s) / 1e6;
+				cur_who = w;
+				mbs[w] = r.len / bench_measure(&o, op_cur, &r) / 1e6;
 				printf(" %10.1f", mbs[w]);
 				fflush(stdout);
 				if ((w == W_OSSL || w == W_GCRY) && mbs[w] > peer)

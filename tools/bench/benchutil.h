@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Timing helpers shared by the gmrk benchmarks. */
+#ifndef GMRK_BENCHUTIL_H
+#define GMRK_BENCHUTIL_H
+
+#include <stddef.h>
+
+#define BENCH_MAX_SIZES 16
+
+struct bench_opts {
+	int runs;		/* best of this many runs ... */
+	double min_s;		/* ... of at least this long each */
+	size_t sizes[BENCH_MAX_SIZES];
+	size_t nsizes;
+	const char *cipher;	/* only this cipher, or NULL */
+};
+
+/*
+ * Parses --runs N, --min-ms MS, --sizes a,b,... (bytes, at most @max_size),
+ * --cipher NAME into @o (defaults set by the caller). Exits 2 on bad usage.
+ */
+void bench_parse(struct bench_opts *o, int argc, char **argv, size_t max_size,
+		 const char *prog);
+
+/* Seconds per call of op(arg): best of o->runs runs of >= o->min_s. */
+double bench_measure(const struct bench_opts *o, void (*op)(void *), void *arg);
+
+/* "64 B", "4 KiB", "1 MiB" */
+const char *bench_size_str(size_t len, char *buf, size_t bufsz);
+
+/* "2026-12-03 08:41 UTC" */
+const char *bench_now_str(char *buf, size_t bufsz);
+
+#endif
