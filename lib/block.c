@@ -115,6 +115,9 @@ int gmrk__open_prep(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
 		return gmrk__err(err, GMRK_E_INVAL, "open: no buffer");
 	rc = gmrk__hdr_decode(in, b->inlen, &h, err);
 	if (rc == -GMRK_E_PLAINTEXT) {
+		if (!(ctx->flags & GMRK_CFG_ALLOW_PLAINTEXT) && !b->inlen)
+			return gmrk__err(err, GMRK_E_TRUNCATED, "empty block at position %llu",
+					 (unsigned long long)b->position);
 		if (!(ctx->flags & GMRK_CFG_ALLOW_PLAINTEXT))
 			return gmrk__err(err, GMRK_E_PLAINTEXT,
 					 "block at position %llu has no gmrk header (unencrypted data) and plaintext is not allowed",

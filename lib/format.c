@@ -42,9 +42,7 @@ int gmrk__hdr_decode(const uint8_t *in, size_t len, struct gmrk_hdr *h,
 	size_t m = len < sizeof(gmrk__magic) ? len : sizeof(gmrk__magic);
 
 	memset(h, 0, sizeof(*h));
-	if (!len)
-		return gmrk__err(err, GMRK_E_TRUNCATED, "empty block");
-	if (memcmp(in, gmrk__magic, m))
+	if (!len || memcmp(in, gmrk__magic, m))
 		return gmrk__err(err, GMRK_E_PLAINTEXT, "no gmrk header (unencrypted data)");
 	if (len < GMRK_HEADER_LEN)
 		return gmrk__err(err, GMRK_E_TRUNCATED,

@@ -121,7 +121,7 @@ struct gmrk_probe {
 	bool done;
 	uint64_t probed_at;
 	bool afalg;			/* AF_ALG sockets can be created */
-	char card[GMRK_CIPHER_COUNT][64];	/* driver name, "" if none */
+	char card[GMRK_CIPHER_COUNT][128];	/* driver name, "" if none */
 	/* kernel candidates in order; first that binds wins */
 	char kernel[GMRK_CIPHER_COUNT][6][128];
 	int nkernel[GMRK_CIPHER_COUNT];
@@ -289,9 +289,9 @@ struct gmrk_prep {
 	struct gmrk_aead *aead;
 	struct gmrk_req req;
 	uint8_t *aadbuf;	/* heap when larger than stack[] */
-	uint8_t stack[GMRK_AAD_STACK];
 	uint8_t hdr[GMRK_HEADER_LEN];
 	bool plaintext;		/* open: pass through, no crypto */
+	uint8_t stack[GMRK_AAD_STACK];	/* last: prep clears what is before it */
 };
 int gmrk__seal_prep(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
 		    struct gmrk_prep *p, gmrk_error *err);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Counter-mode driver shared by the x86-64 SM4 paths. The including file
- * defines TARGET (its __attribute__((target))), KS_MAX (largest group, in
- * blocks) and ks_blocks(), which writes the keystream of at least @nb
- * blocks, counters @ctr, @ctr + 1, ... (mod 2^32) after the fixed words
- * @w, to @ks; it picks the smallest group that covers @nb.
+ * defines TARGET (its __attribute__((target))), KS_STEP (blocks per step
+ * in the steady state), KS_MAX (largest group, taken only for the last
+ * one, so that a message of KS_STEP * n + a few blocks does not end with a
+ * small group that runs as long as a full one: a group's time is set by
+ * SM4's 32-round dependency chain, not by its width) and ks_blocks(),
+ * which writes the keystream of at least @nb <= KS_MAX blocks, counters
+ * @ctr, @ctr + 1, ... (mod 2^32) after the fixed words @w, to @ks.
  */
 #ifndef GMRK_SM4_CTR_X86_H
 #define GMRK_SM4_CTR_X86_H
@@ -52,7 +55,7 @@ TARGET static void sm4_x86_ctr(const gmrk_sm4gcm *c, uint8_t ctr[SM4_BLOCK],
 
 	while (len || skip) {
 		size_t want = skip + (len + SM4_BLOCK - 1) / SM4_BLOCK;
-		size_t nb = want < KS_MAX ? want : KS_MAX;
+		size_t nb = want <= KS_MAX ? want : KS_STEP;
 		size_t avail = nb * SM4_BLOCK, m;
 		const uint8_t *k = ks;
 

@@ -63,22 +63,14 @@ static inline uint32_t sm4_t(uint32_t a)
 
 void sm4_expand_key(uint32_t rk[SM4_ROUNDS], const uint8_t key[16])
 {
-	static const uint32_t fk[4] = {
-		0xa3b1bac6, 0x56aa3350, 0x677d9197, 0xb27022dc
-	};
 	uint32_t k[4];
 	int i;
 
 	for (i = 0; i < 4; i++)
-		k[i] = load_be32(key + 4 * i) ^ fk[i];
+		k[i] = load_be32(key + 4 * i) ^ sm4_fk[i];
 	for (i = 0; i < SM4_ROUNDS; i++) {
-		/* CK[i] byte j is (4i + j) * 7 mod 256. */
-		uint32_t ck = (uint32_t)((28 * i) & 0xff) << 24 |
-			      (uint32_t)((28 * i + 7) & 0xff) << 16 |
-			      (uint32_t)((28 * i + 14) & 0xff) << 8 |
-			      ((28 * i + 21) & 0xff);
 		uint32_t b = sm4_tau(k[(i + 1) & 3] ^ k[(i + 2) & 3] ^
-				     k[(i + 3) & 3] ^ ck);
+				     k[(i + 3) & 3] ^ sm4_ck(i));
 
 		k[i & 3] ^= b ^ rol32(b, 13) ^ rol32(b, 23);
 		rk[i] = k[i & 3];

@@ -89,18 +89,24 @@ gmrk_sm4gcm *gmrk_sm4gcm_new(const uint8_t key[GMRK_SM4GCM_KEYLEN])
 {
 	uint8_t h[SM4_BLOCK], ctr[SM4_BLOCK] = { 0 };
 	gmrk_sm4gcm *c;
+	void *mem;
 
 	if (!key) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (posix_memalign((void **)&c, alignof(gmrk_sm4gcm), sizeof(*c))) {
+	/* aligned for the 256-bit loads of the GHASH key table */
+	if (posix_memalign(&mem, alignof(gmrk_sm4gcm), sizeof(*c))) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	c = mem;
 	memset(c, 0, sizeof(*c));
 	c->impl = current_impl();
-	sm4_expand_key(c->rk, key);
+	if (c->impl->expand_key)
+		c->impl->expand_key(c->rk, key);
+	else
+		sm4_expand_key(c->rk, key);
 	/* H = E(K, 0^128), through the path's own (constant-time) SM4. */
 	c->impl->ctr(c, ctr, NULL, NULL, 0, h);
 	c->impl->ghash_init(c, h);

@@ -26,6 +26,11 @@
 struct sm4gcm_impl {
 	const char *name;
 	bool (*usable)(void);
+	/*
+	 * Optional: the key schedule with the path's own constant-time
+	 * S-box (default: sm4_expand_key(), which uses a table).
+	 */
+	void (*expand_key)(uint32_t rk[SM4_ROUNDS], const uint8_t key[16]);
 	/* Precomputes c->htab from H = E(K, 0^128). */
 	void (*ghash_init)(gmrk_sm4gcm *c, const uint8_t h[SM4_BLOCK]);
 	/* y = GHASH update of y with @nblocks whole blocks of @in. */
@@ -57,9 +62,32 @@ void sm4_encrypt_block(const uint32_t rk[SM4_ROUNDS], uint8_t out[16],
 		       const uint8_t in[16]);
 extern const struct sm4gcm_impl sm4gcm_impl_generic;
 
+/* cpu_x86.c (x86-64 only): every feature in @want is usable. */
+#define SM4_CPU_AES		(1u << 0)
+#define SM4_CPU_PCLMUL		(1u << 1)
+#define SM4_CPU_AVX2		(1u << 2)
+#define SM4_CPU_VAES		(1u << 3)
+#define SM4_CPU_VPCLMULQDQ	(1u << 4)
+#define SM4_CPU_PROBED		(1u << 31)
+bool sm4_cpu_has(unsigned int want);
+
 /* sm4_aesni_avx2.c, sm4_vaes_avx2.c (x86-64 only) */
 extern const struct sm4gcm_impl sm4gcm_impl_aesni_avx2;
 extern const struct sm4gcm_impl sm4gcm_impl_vaes_avx2;
+
+/* Key schedule constants (GB/T 32907 7.3). */
+static const uint32_t sm4_fk[4] = {
+	0xa3b1bac6, 0x56aa3350, 0x677d9197, 0xb27022dc
+};
+
+/* CK[i] byte j is (4i + j) * 7 mod 256. */
+static inline uint32_t sm4_ck(int i)
+{
+	return (uint32_t)((28 * i) & 0xff) << 24 |
+	       (uint32_t)((28 * i + 7) & 0xff) << 16 |
+	       (uint32_t)((28 * i + 14) & 0xff) << 8 |
+	       (uint32_t)((28 * i + 21) & 0xff);
+}
 
 static inline void sm4gcm_inc32(uint8_t ctr[SM4_BLOCK])
 {

@@ -6,6 +6,7 @@
  * vector: encrypt gives the ciphertext and tag, decrypt gives the
  * plaintext back, and a flipped tag bit fails with nothing written out.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +91,8 @@ static void run_kat(const struct kat *k, enum gmrk_backend b)
 	rc = gmrk_aead_encrypt(ctx, k->c, key, klen, iv, ivlen, aad, alen, pt, plen,
 			       out, t, &err);
 	assert_int_equal(rc, 0);
-	assert_memory_equal(out, ct, clen ? clen : 1 - !clen);
+	if (clen)
+		assert_memory_equal(out, ct, clen);
 	assert_memory_equal(t, tag, GMRK_TAG_LEN);
 	rc = gmrk_aead_decrypt(ctx, k->c, key, klen, iv, ivlen, aad, alen, ct, clen,
 			       tag, back, &err);

@@ -62,7 +62,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(GmrkState, PCI_GMRK)
 #define GMRK_MSIX_BAR           1
 #define GMRK_DESC_SIZE          ((uint64_t)sizeof(struct gmrk_desc))
 #define GMRK_CPL_SIZE           ((uint64_t)sizeof(struct gmrk_cpl))
-#define GMRK_RING_ALIGN         16      /* both rings: 16-byte aligned */
 #define GMRK_DEF_DEPTH          1024
 #define GMRK_DEF_MAX_DATA       (1 * MiB)
 #define GMRK_MIN_MAX_DATA       (4 * KiB)
@@ -228,10 +227,13 @@ static void gmrk_kick_all(GmrkState *s)
     }
 }
 
-static bool gmrk_ring_valid(GmrkState *s, dma_addr_t base, uint64_t len,
-                            DMADirection dir)
+/* Rings are aligned to their entry size and must be DMA-reachable. */
+static bool gmrk_ring_valid(GmrkState *s, dma_addr_t base, uint64_t entry,
+                            uint32_t size, DMADirection dir)
 {
-    if (!base || base % GMRK_RING_ALIGN || base + len < base) {
+    uint64_t len = entry * size;
+
+    if (!base || base % entry || base + len < base) {
         return false;
     }
     return dma_memory_valid(pci_get_address_space(PCI_DEVICE(s)), base, len,
@@ -251,12 +253,12 @@ static void gmrk_queue_enable(GmrkQueue *q)
         gmrk_queue_error(q, "ring size not a power of two within limits");
         return;
     }
-    if (!gmrk_ring_valid(s, q->sq_base, size * GMRK_DESC_SIZE,
+    if (!gmrk_ring_valid(s, q->sq_base, GMRK_DESC_SIZE, size,
                          DMA_DIRECTION_TO_DEVICE)) {
         gmrk_queue_error(q, "bad submission ring address");
         return;
     }
-    if (!gmrk_ring_valid(s, q->cq_base, size * GMRK_CPL_SIZE,
+    if (!gmrk_ring_valid(s, q->cq_base, GMRK_CPL_SIZE, size,
                          DMA_DIRECTION_FROM_DEVICE)) {
         gmrk_queue_error(q, "bad completion ring address");
         return;

@@ -94,6 +94,32 @@ static void test_sm4_block_kat(void **state)
 	assert_memory_equal(out, ct, 16);
 }
 
+/*
+ * GB/T 32907-2016 appendix A, example 2: the same block encrypted 10^6
+ * times over, through the path's own SM4 (its E(J0) output).
+ */
+static void test_sm4_million_path(void **state)
+{
+	uint8_t key[16], ct[16], blk[16];
+	gmrk_sm4gcm *c;
+	long i;
+
+	(void)state;
+	hex2bin(key, kat_key);
+	hex2bin(ct, "595298c7c6fd271f0402f804c33d3f66");
+	memcpy(blk, key, 16);
+	c = gmrk_sm4gcm_new(key);
+	assert_non_null(c);
+	for (i = 0; i < 1000000; i++) {
+		uint8_t ctr[16];
+
+		memcpy(ctr, blk, 16);
+		c->impl->ctr(c, ctr, NULL, NULL, 0, blk);
+	}
+	assert_memory_equal(blk, ct, 16);
+	gmrk_sm4gcm_free(c);
+}
+
 /* The same block through the path's own counter mode: E(ctr) ^ 0. */
 static void test_sm4_block_kat_path(void **state)
 {
@@ -110,6 +136,25 @@ static void test_sm4_block_kat_path(void **state)
 	c->impl->ctr(c, ctr, zero, out, 16, NULL);
 	assert_memory_equal(out, ct, 16);
 	gmrk_sm4gcm_free(c);
+}
+
+/* The path's key schedule equals the generic one, for random keys. */
+static void test_key_schedule(void **state)
+{
+	uint32_t rk[SM4_ROUNDS];
+	uint8_t key[16];
+	gmrk_sm4gcm *c;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		rnd_bytes(key, 16);
+		c = gmrk_sm4gcm_new(key);
+		assert_non_null(c);
+		sm4_expand_key(rk, key);
+		assert_memory_equal(c->rk, rk, sizeof(rk));
+		gmrk_sm4gcm_free(c);
+	}
 }
 
 /* RFC 8998 appendix A.1 (SM4-GCM). */
@@ -160,6 +205,49 @@ static void test_ctr_wrap(void **state)
 	sm4gcm_impl_generic.ctr(c, ctr_ref, in, ref, sizeof(in), NULL);
 	assert_memory_equal(out, ref, sizeof(in));
 	assert_memory_equal(ctr, ctr_ref, 16);
+	gmrk_sm4gcm_free(c);
+}
+
+/*
+ * Every block count up to a few groups past the widest step, partial
+ * blocks and E(J0) in front or not: the path's counter mode equals the
+ * generic one byte for byte (group boundaries are where wide paths err).
+ */
+static void test_ctr_all_lengths(void **state)
+{
+	enum { MAXB = 100 };
+	static uint8_t in[MAXB * 16], out[MAXB * 16], ref[MAXB * 16];
+	uint8_t key[16], ctr0[16], ctr[16], ctr_ref[16], ek[16], ek_ref[16];
+	size_t nb, part;
+	int with_ek;
+	gmrk_sm4gcm *c;
+
+	(void)state;
+	rnd_bytes(key, 16);
+	rnd_bytes(ctr0, 16);
+	rnd_bytes(in, sizeof(in));
+	c = gmrk_sm4gcm_new(key);
+	assert_non_null(c);
+	for (nb = 0; nb < MAXB; nb++) {
+		for (part = 0; part < 16; part += 15) {
+			size_t len = nb * 16 + part;
+
+			if (len > sizeof(in))
+				continue;
+			for (with_ek = 0; with_ek < 2; with_ek++) {
+				memcpy(ctr, ctr0, 16);
+				memcpy(ctr_ref, ctr0, 16);
+				memset(out, 0, sizeof(out));
+				c->impl->ctr(c, ctr, in, out, len, with_ek ? ek : NULL);
+				sm4gcm_impl_generic.ctr(c, ctr_ref, in, ref, len,
+							with_ek ? ek_ref : NULL);
+				assert_memory_equal(out, ref, len);
+				assert_memory_equal(ctr, ctr_ref, 16);
+				if (with_ek)
+					assert_memory_equal(ek, ek_ref, 16);
+			}
+		}
+	}
 	gmrk_sm4gcm_free(c);
 }
 
@@ -401,8 +489,11 @@ struct per_path {
 
 static const struct per_path per_path_tests[] = {
 	{ "sm4_block_kat", test_sm4_block_kat_path },
+	{ "sm4_million_kat", test_sm4_million_path },
+	{ "key_schedule", test_key_schedule },
 	{ "rfc8998_vector", test_rfc8998_vector },
 	{ "ctr_counter_wrap", test_ctr_wrap },
+	{ "ctr_all_lengths", test_ctr_all_lengths },
 	{ "differential_libgcrypt", test_differential_libgcrypt },
 	{ "forgery_rejected", test_forgery_rejected },
 	{ "bad_args", test_bad_args },

@@ -56,8 +56,17 @@ int alg_aead_open(struct alg_aead *a, const char *driver)
 	return 0;
 }
 
+/* The transform takes options only while no op socket is open on it. */
+static void drop_op(struct alg_aead *a)
+{
+	if (a->op >= 0)
+		close(a->op);
+	a->op = -1;
+}
+
 int alg_aead_setkey(struct alg_aead *a, const void *key, size_t keylen)
 {
+	drop_op(a);
 	if (setsockopt(a->tfm, SOL_ALG, ALG_SET_KEY, key, keylen) < 0)
 		return -errno;
 	return 0;
@@ -66,6 +75,7 @@ int alg_aead_setkey(struct alg_aead *a, const void *key, size_t keylen)
 int alg_aead_setauthsize(struct alg_aead *a, unsigned int authsize)
 {
 	/* The authsize travels in optlen; optval must be NULL. */
+	drop_op(a);
 	if (setsockopt(a->tfm, SOL_ALG, ALG_SET_AEAD_AUTHSIZE, NULL, authsize) < 0)
 		return -errno;
 	a->authsize = authsize;

@@ -17,6 +17,9 @@
  *  - after a failed operation an op socket may keep unconsumed input
  *    (e.g. EINVAL for input shorter than the tag leaves it queued), so
  *    struct alg_aead drops its op socket on any error and accepts a new one.
+ *  - setsockopt() on the transform socket (key, authsize) fails with EBUSY
+ *    while any op socket accepted from it is open, so alg_aead_setkey()
+ *    and alg_aead_setauthsize() close a's op socket first.
  */
 #ifndef GMRK_SELFTEST_AF_ALG_H
 #define GMRK_SELFTEST_AF_ALG_H

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Host tests of libgmrk and the gmrk CLI: cmocka programs built with
+# ASan+UBSan against the library's sources (so internal functions are
+# reachable too), TAP output.
+#
+#   make check-host     build and run them all; $(RESULTS)/host.tap
+
+CHECK_STAGES += host
+
+HOST_OUT := $(BUILD)/host
+HOST_TESTS := kat diff format keys forge batch route cli
+HOST_BINS := $(addprefix $(HOST_OUT)/test_,$(HOST_TESTS))
+HOST_CFLAGS := $(USER_CFLAGS) $(SAN_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib \
+	$(if $(filter y,$(SM4_READY)),$(SM4_CFLAGS) -DGMRK_HAVE_SM4GCM)
+HOST_LIBS := -lcmocka -lgcrypt -lkcapi -lcrypto -lpthread
+HOST_LIB_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(LIB_SRCS))
+HOST_COMMON := $(HOST_OUT)/obj/tests/host/common.o
+# The CLI under test, sanitized as well
+HOST_CLI := $(HOST_OUT)/gmrk
+HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS))
+
+.PHONY: check-host host-tests
+host-tests: $(HOST_BINS) $(HOST_CLI)
+
+$(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h tests/host/common.h tools/gmrk/cli.h
+	@mkdir -p $(dir $@)
+	@echo "  CC [san] $<"
+	@$(CC) $(HOST_CFLAGS) -I$(TOP)/tests/host -c -o $@ $<
+
+$(HOST_OUT)/test_%: $(HOST_OUT)/obj/tests/host/test_%.o $(HOST_COMMON) $(HOST_LIB_OBJS)
+	@echo "  LD [san] $@"
+	@$(CC) $(SAN_CFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(HOST_CLI): $(HOST_CLI_OBJS) $(HOST_LIB_OBJS)
+	@echo "  LD [san] $@"
+	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lkcapi -lcrypto -lpthread
+
+check-host: deps host-tests
+	@mkdir -p $(RESULTS)
+	@GMRK_TEST_CLI=$(HOST_CLI) tests/host/run.sh $(RESULTS)/host.tap $(HOST_BINS)
+
+# keep the objects make would otherwise delete as intermediates
+.SECONDARY: $(HOST_COMMON) $(patsubst %,$(HOST_OUT)/obj/tests/host/test_%.o,$(HOST_TESTS))

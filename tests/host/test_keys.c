@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Master key and key files: creation (mode 0600, no temporary file left),
+ * reopening, wrong master key (the precise message, nothing deleted or
+ * changed), passphrases (scrypt), provider mismatch, every bit flip and
+ * every truncation of a key file, missing and existing files, file modes,
+ * no master key, the master key from a file and from the environment.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define EK1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define EK2 "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc(65536);
+
+	assert_non_null(f);
+	*len = fread(buf, 1, 65536, f);
+	fclose(f);
+	return buf;
+}
+
+static void spit(const char *path, const uint8_t *buf, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *fresh_dir(const char *name)
+{
+	char *p = th_path(name);
+
+	assert_int_equal(mkdir(p, 0700), 0);
+	return p;
+}
+
+static void test_create_and_reopen(void **s)
+{
+	char *dir = fresh_dir("create"), path[600];
+	uint8_t pt[50], ct[50 + GMRK_OVERHEAD], out[50];
+	struct gmrk_key_info i1, i2;
+	struct stat st;
+	gmrk_error err;
+	gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0);
+	gmrk_key *k1, *k2;
+	size_t outlen;
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/stream1.key", dir);
+	k1 = gmrk_key_open(ctx, path, NULL, 0, &err);
+	assert_null(k1);
+	assert_int_equal(err.code, GMRK_E_NOENT);
+	k1 = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+	if (!k1)
+		fail_msg("%s", err.message);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 28 + 7 + 32 + 12 + 48);	/* asset "stream1" */
+	assert_int_equal(count_entries(dir), 1);		/* no temporary left */
+	k2 = gmrk_key_open(ctx, path, "stream1", GMRK_KEY_CREATE, &err);
+	assert_non_null(k2);
+	assert_int_equal(gmrk_key_info(k1, &i1), 0);
+	assert_int_equal(gmrk_key_info(k2, &i2), 0);
+	assert_memory_equal(i1.id, i2.id, GMRK_KEY_ID_LEN);
+	assert_int_equal(i1.version, 1);
+	assert_int_equal(i1.provider, GMRK_PROVIDER_EK_HKDF);
+	assert_int_equal(i1.wrap_cipher, GMRK_CIPHER_AES_GCM);
+	assert_string_equal(i2.asset, "stream1");
+	th_fill(pt, sizeof(pt));
+	assert_int_equal(gmrk_seal(ctx, k1, 3, NULL, 0, pt, sizeof(pt), ct, sizeof(ct), &outlen,
+				   &err), 0);
+	assert_int_equal(gmrk_open(ctx, k2, 3, NULL, 0, ct, outlen, out, sizeof(out), &outlen,
+				   NULL, &err), 0);
+	assert_memory_equal(out, pt, sizeof(pt));
+	assert_int_equal(gmrk_key_info(k1, &i1), 0);
+	assert_int_equal(i1.sealed, 0);
+	/* CREATE|EXCL refuses an existing file, and leaves it alone */
+	assert_null(gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE | GMRK_KEY_EXCL, &err));
+	assert_int_equal(err.code, GMRK_E_EXISTS);
+	assert_int_equal(stat(path, &st), 0);
+	gmrk_key_free(k1);
+	gmrk_key_free(k2);
+	gmrk_ctx_free(ctx);
+	free(dir);
+}
+
+static void wrong_ek(enum gmrk_cipher wrap, const char *want_cipher)
+{
+	char *dir = fresh_dir(want_cipher), path[600], want[800];
+	size_t len1, len2;
+	uint8_t *before, *after;
+	gmrk_error err;
+	gmrk_ctx *good = th_ctx_ek(EK1, wrap, 0), *bad = th_ctx_ek(EK2, wrap, 0);
+	gmrk_key *k;
+
+	snprintf(path, sizeof(path), "%s/stream1.key", dir);
+	k = gmrk_key_open(good, path, NULL, GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	before = slurp(path, &len1);
+	/* even with CREATE, a wrong key never leads to a new file */
+	assert_null(gmrk_key_open(bad, path, NULL, GMRK_KEY_CREATE, &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	snprintf(want, sizeof(want), "error decrypting key file '%s': %s: message authentication failed",
+		 path, want_cipher);
+	assert_string_equal(err.message, want);
+	after = slurp(path, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(before, after, len1);
+	assert_int_equal(count_entries(dir), 1);
+	/* and the right key still opens it */
+	k = gmrk_key_open(good, path, NULL, 0, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	free(before);
+	free(after);
+	gmrk_ctx_free(good);
+	gmrk_ctx_free(bad);
+	free(dir);
+}
+
+static void test_wrong_ek_sm4(void **s) { (void)s; wrong_ek(GMRK_CIPHER_SM4_GCM, "sm4-gcm"); }
+static void test_wrong_ek_aes(void **s) { (void)s; wrong_ek(GMRK_CIPHER_AES_GCM, "aes-gcm"); }
+static void test_wrong_ek_chacha(void **s)
+{
+	(void)s;
+	wrong_ek(GMRK_CIPHER_CHACHA20_POLY1305, "chacha20-poly1305");
+}
+
+static void test_passphrase(void **s)
+{
+	char *path = th_path("pass.key");
+	gmrk_ctx *ctx = th_ctx_ek("correct horse battery staple", 0, 0);
+	gmrk_ctx *other = th_ctx_ek("correct horse battery stapler", 0, 0);
+	gmrk_ctx *hex = th_ctx_ek(EK1, 0, 0);
+	struct gmrk_key_info info;
+	uint8_t id[GMRK_KEY_ID_LEN];
+	gmrk_error err;
+	gmrk_key *k;
+
+	(void)s;
+	k = gmrk_key_open(ctx, path, "db", GMRK_KEY_CREATE, &err);
+	if (!k)
+		fail_msg("%s", err.message);
+	assert_int_equal(gmrk_key_info(k, &info), 0);
+	assert_int_equal(info.provider, GMRK_PROVIDER_EK_SCRYPT);
+	memcpy(id, info.id, sizeof(id));
+	gmrk_key_free(k);
+	k = gmrk_key_open(ctx, path, "db", 0, &err);
+	assert_non_null(k);
+	assert_int_equal(gmrk_key_info(k, &info), 0);
+	assert_memory_equal(info.id, id, sizeof(id));
+	gmrk_key_free(k);
+	assert_null(gmrk_key_open(other, path, "db", 0, &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	assert_non_null(strstr(err.message, "message authentication failed"));
+	/* a 32-byte hex key cannot open a passphrase key file, and says why */
+	assert_null(gmrk_key_open(hex, path, "db", 0, &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	assert_non_null(strstr(err.message, "needs a passphrase"));
+	/* nor the other way round */
+	k = gmrk_key_open(hex, path, "db2", GMRK_KEY_CREATE, &err);
+	assert_null(k);	/* the file exists and belongs to asset db */
+	assert_non_null(strstr(err.message, "belongs to asset 'db'"));
+	gmrk_ctx_free(ctx);
+	gmrk_ctx_free(other);
+	gmrk_ctx_free(hex);
+	free(path);
+}
+
+static void test_every_bit_flip(void **s)
+{
+	char *path = th_path("flip.key"), *copy = th_path("flip-copy.key");
+	gmrk_ctx *ctx = th_ctx_ek(EK1, GMRK_CIPHER_CHACHA20_POLY1305, 0);
+	uint8_t *orig, *now;
+	size_t len, len2, bit;
+	gmrk_error err;
+	gmrk_key *k;
+
+	(void)s;
+	k = gmrk_key_open(ctx, path, "asset-x", GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	orig = slurp(path, &len);
+	for (bit = 0; bit < 8 * len; bit++) {
+		uint8_t *bad = malloc(len);
+
+		memcpy(bad, orig, len);
+		bad[bit / 8] ^= (uint8_t)(1 << (bit % 8));
+		spit(copy, bad, len, 0600);
+		k = gmrk_key_open(ctx, copy, "asset-x", 0, &err);
+		if (k)
+			fail_msg("bit %zu: a corrupt key file opened", bit);
+		assert_true(err.code == GMRK_E_CORRUPT || err.code == GMRK_E_UNSUPPORTED ||
+			    err.code == GMRK_E_WRONG_KEY || err.code == GMRK_E_TRUNCATED);
+		/* nothing was changed or removed */
+		now = slurp(copy, &len2);
+		assert_int_equal(len2, len);
+		assert_memory_equal(now, bad, len);
+		free(now);
+		free(bad);
+	}
+	free(orig);
+	gmrk_ctx_free(ctx);
+	free(path);
+	free(copy);
+}
+
+static void test_every_truncation(void **s)
+{
+	char *path = th_path("trunc.key"), *copy = th_path("trunc-copy.key");
+	gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0);
+	uint8_t *orig, *longer;
+	size_t len, n;
+	gmrk_error err;
+	gmrk_key *k;
+
+	(void)s;
+	k = gmrk_key_open(ctx, path, "t", GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	orig = slurp(path, &len);
+	for (n = 0; n < len; n++) {
+		spit(copy, orig, n, 0600);
+		assert_null(gmrk_key_open(ctx, copy, "t", GMRK_KEY_CREATE, &err));
+		assert_int_equal(err.code, GMRK_E_TRUNCATED);
+	}
+	/* trailing bytes that are no entry */
+	longer = malloc(len + 3);
+	memcpy(longer, orig, len);
+	memcpy(longer + len, "xyz", 3);
+	spit(copy, longer, len + 3, 0600);
+	assert_null(gmrk_key_open(ctx, copy, "t", 0, &err));
+	assert_int_equal(err.code, GMRK_E_CORRUPT);
+	/* two entries with different key ids */
+	{
+		char *p2 = th_path("trunc2.key");
+		uint8_t *o2, *both;
+		size_t l2;
+
+		k = gmrk_key_open(ctx, p2, "t", GMRK_KEY_CREATE, &err);
+		assert_non_null(k);
+		gmrk_key_free(k);
+		o2 = slurp(p2, &l2);
+		both = malloc(len + l2);
+		memcpy(both, orig, len);
+		memcpy(both + len, o2, l2);
+		spit(copy, both, len + l2, 0600);
+		assert_null(gmrk_key_open(ctx, copy, "t", 0, &err));
+		assert_int_equal(err.code, GMRK_E_CORRUPT);
+		assert_non_null(strstr(err.message, "inconsistent"));
+		free(o2);
+		free(both);
+		free(p2);
+	}
+	free(longer);
+	free(orig);
+	gmrk_ctx_free(ctx);
+	free(path);
+	free(copy);
+}
+
+static void test_modes_and_paths(void **s)
+{
+	char *path = th_path("mode.key");
+	gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0), *nokey = th_ctx(GMRK_BACKEND_SOFT, 0, 0);
+	gmrk_error err;
+	gmrk_key *k;
+
+	(void)s;
+	k = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_null(gmrk_key_open(ctx, path, NULL, 0, &err));
+	assert_int_equal(err.code, GMRK_E_PERM);
+	assert_non_null(strstr(err.message, "0644"));
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_null(gmrk_key_open(ctx, path, NULL, 0, &err));
+	assert_int_equal(err.code, GMRK_E_PERM);
+	assert_int_equal(chmod(path, 0400), 0);
+	k = gmrk_key_open(ctx, path, NULL, 0, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	/* no master key configured */
+	assert_null(gmrk_key_open(nokey, path, NULL, 0, &err));
+	assert_int_equal(err.code, GMRK_E_NOKEY);
+	assert_non_null(strstr(err.message, "GMRK_KEY"));
+	/* a directory that does not exist: an I/O error, nothing created */
+	assert_null(gmrk_key_open(ctx, "/nonexistent-gmrk-dir/x.key", NULL, GMRK_KEY_CREATE, &err));
+	assert_int_equal(err.code, GMRK_E_IO);
+	assert_int_equal(err.sys_errno, ENOENT);
+	/* not a key file at all */
+	{
+		char *junk = th_path("junk.key");
+
+		spit(junk, (const uint8_t *)"hello, world, this is no key file at all", 40, 0600);
+		assert_null(gmrk_key_open(ctx, junk, NULL, 0, &err));
+		assert_int_equal(err.code, GMRK_E_CORRUPT);
+		assert_non_null(strstr(err.message, "not a gmrk key file"));
+		free(junk);
+	}
+	/* bad arguments */
+	assert_null(gmrk_key_open(ctx, NULL, NULL, 0, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	assert_null(gmrk_key_open(ctx, "x.key", "", 0, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	assert_null(gmrk_key_from_bytes(ctx, (const uint8_t *)"short", 5,
+					(const uint8_t *)"12345678", 1, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	gmrk_ctx_free(ctx);
+	gmrk_ctx_free(nokey);
+	free(path);
+}
+
+static void test_master_key_sources(void **s)
+{
+	char *ekf = th_path("master.hex"), *kf = th_path("src.key");
+	struct gmrk_config cfg;
+	gmrk_error err;
+	gmrk_ctx *ctx, *ctx2;
+	gmrk_key *k;
+
+	(void)s;
+	spit(ekf, (const uint8_t *)EK1 "\n", 65, 0600);
+	gmrk_config_init(&cfg);
+	cfg.flags = GMRK_CFG_IGNORE_ENV;
+	cfg.master_key_file = ekf;
+	ctx = gmrk_ctx_new(&cfg, &err);
+	if (!ctx)
+		fail_msg("%s", err.message);
+	k = gmrk_key_open(ctx, kf, NULL, GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	/* the same key from the environment opens it (trailing newline was not key) */
+	setenv("GMRK_TEST_EK", EK1, 1);
+	gmrk_config_init(&cfg);
+	cfg.master_key_env = "GMRK_TEST_EK";
+	ctx2 = gmrk_ctx_new(&cfg, &err);
+	assert_non_null(ctx2);
+	k = gmrk_key_open(ctx2, kf, NULL, 0, &err);
+	if (!k)
+		fail_msg("%s", err.message);
+	gmrk_key_free(k);
+	gmrk_ctx_free(ctx2);
+	unsetenv("GMRK_TEST_EK");
+	gmrk_ctx_free(ctx);
+	/* a master key file others can read is refused at context creation */
+	assert_int_equal(chmod(ekf, 0644), 0);
+	gmrk_config_init(&cfg);
+	cfg.flags = GMRK_CFG_IGNORE_ENV;
+	cfg.master_key_file = ekf;
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_PERM);
+	/* empty and missing master key files */
+	spit(ekf, (const uint8_t *)"\n", 1, 0600);
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	cfg.master_key_file = "/nonexistent-gmrk/master";
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_IO);
+	free(ekf);
+	free(kf);
+}
+
+/* Environment: GMRK_BACKEND and GMRK_THRESHOLD_* are parsed and checked. */
+static void test_environment(void **s)
+{
+	struct gmrk_config cfg;
+	struct gmrk_stats st;
+	gmrk_error err;
+	gmrk_ctx *ctx;
+
+	(void)s;
+	gmrk_config_init(&cfg);
+	cfg.flags = GMRK_CFG_NO_MASTER_KEY;
+	setenv("GMRK_BACKEND", "gpu", 1);
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	assert_non_null(strstr(err.message, "GMRK_BACKEND"));
+	setenv("GMRK_BACKEND", "soft", 1);
+	setenv("GMRK_THRESHOLD_SM4", "16k", 1);
+	setenv("GMRK_THRESHOLD", "never", 1);
+	ctx = gmrk_ctx_new(&cfg, &err);
+	assert_non_null(ctx);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_int_equal(st.threshold[GMRK_CIPHER_SM4_GCM], 16384);
+	assert_int_equal(st.threshold[GMRK_CIPHER_AES_GCM], SIZE_MAX);
+	gmrk_ctx_free(ctx);
+	setenv("GMRK_THRESHOLD_AES", "12q", 1);
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_non_null(strstr(err.message, "GMRK_THRESHOLD_AES"));
+	unsetenv("GMRK_BACKEND");
+	unsetenv("GMRK_THRESHOLD_SM4");
+	unsetenv("GMRK_THRESHOLD");
+	unsetenv("GMRK_THRESHOLD_AES");
+	/* bad configurations */
+	gmrk_config_init(&cfg);
+	cfg.flags = GMRK_CFG_NO_MASTER_KEY;
+	cfg.cipher = 9;
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_UNSUPPORTED);
+	cfg.cipher = GMRK_CIPHER_AES_GCM;
+	cfg.backend = 7;
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	cfg.backend = GMRK_BACKEND_AUTO;
+	cfg.size = 3;
+	assert_null(gmrk_ctx_new(&cfg, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	ctx = gmrk_ctx_new(NULL, &err);
+	assert_non_null(ctx);
+	gmrk_ctx_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_and_reopen),
+		cmocka_unit_test(test_wrong_ek_sm4),
+		cmocka_unit_test(test_wrong_ek_aes),
+		cmocka_unit_test(test_wrong_ek_chacha),
+		cmocka_unit_test(test_passphrase),
+		cmocka_unit_test(test_every_bit_flip),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_modes_and_paths),
+		cmocka_unit_test(test_master_key_sources),
+		cmocka_unit_test(test_environment),
+	};
+
+	unsetenv("GMRK_KEY");
+	return TH_RUN("keys", tests);
+}

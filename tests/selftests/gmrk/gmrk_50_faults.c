@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * gmrk fault-injection tests (emulation device only): every debugfs knob
+ * of an emulation device, with the outcome .work/DRIVER_IFACE.md
+ * documents for it.
+ *
+ * Targeting: the knobs act on one device, but requests may go to any
+ * device. So each test creates its own device (FAULT_ID, 2 queues of 4
+ * entries: small enough that the rings fill) and then deletes every other
+ * emulation device, the harness's device 0 included, so that all
+ * requests are served by the device under test; the teardown brings the
+ * harness's device back (sim_restore_baseline(), which also heals after a
+ * test killed before its teardown). Device 0 is deleted only after the
+ * test's device is up, so the algorithms never lose their last device.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "aead_case.h"
+#include "aio_batch.h"
+#include "gmrk_ctl.h"
+#include "test_algs.h"
+
+#define FAULT_ID	42
+#define FAULT_QUEUES	2
+#define FAULT_DEPTH	4
+#define STALL_TIMEOUT_MS 300
+
+FIXTURE(faults) {
+	struct prng p;
+	char node[16];
+	int fd;
+	uint64_t saved_timeout, saved_threshold;
+	bool params_saved;
+};
+
+FIXTURE_SETUP(faults)
+{
+	unsigned int ids[SIM_MAX_DEVICES];
+	uint64_t seed;
+	int n, err;
+
+	self->fd = -1;
+	if (test_mode_is_pci())
+		SKIP(return, "fault knobs exist on emulation devices only (GMRK_TEST_MODE=pci)");
+	ASSERT_TRUE(sim_bus_present()) TH_LOG("no " SIM_BUS);
+	ASSERT_EQ(0, debugfs_ensure());
+	seed = test_seed();
+	TH_LOG("seed %llu", (unsigned long long)seed);
+	prng_init(&self->p, seed);
+
+	ASSERT_EQ(0, sim_restore_baseline());
+	ASSERT_EQ(0, modparam_read("job_timeout_ms", &self->saved_timeout));
+	ASSERT_EQ(0, modparam_read("sw_threshold", &self->saved_threshold));
+	self->params_saved = true;
+	/* everything to the device */
+	ASSERT_EQ(0, modparam_write("sw_threshold", 0));
+
+	err = sim_new_device(FAULT_ID, FAULT_QUEUES, FAULT_DEPTH);
+	ASSERT_EQ(0, err) TH_LOG("new_device %d: %s", FAULT_ID, strerror(-err));
+	n = sim_list(ids, SIM_MAX_DEVICES);
+	ASSERT_LT(0, n);
+	for (int i = 0; i < n; i++) {
+		if (ids[i] != FAULT_ID) {
+			ASSERT_EQ(0, sim_del_device(ids[i]));
+		}
+	}
+	ASSERT_EQ(0, sim_node_name(FAULT_ID, self->node, sizeof(self->node)));
+	self->fd = gmrk_node_open(self->node);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->node, strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(faults)
+{
+	static const char *const knobs[] = {
+		"stall", "queue_full", "fail_next", "corrupt_next", "latency_us",
+	};
+
+	if (self->fd >= 0)
+		close(self->fd);
+	if (sim_device_exists(FAULT_ID))
+		for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+			sim_knob_write(FAULT_ID, knobs[i], 0);
+	if (self->params_saved) {
+		modparam_write("job_timeout_ms", self->saved_timeout);
+		modparam_write("sw_threshold", self->saved_threshold);
+	}
+	if (!test_mode_is_pci())
+		EXPECT_EQ(0, sim_restore_baseline());
+}
+
+static void get_stats(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(faults) *self, struct gmrk_stats *st)
+{
+	int err = gmrk_get_stats(self->fd, st);
+
+	ASSERT_EQ(0, err) TH_LOG("GMRK_IOC_STATS: %s", strerror(-err));
+}
+
+static uint64_t knob(struct __test_metadata *_metadata, const char *name)
+{
+	uint64_t v = 0;
+	int err = sim_knob_read(FAULT_ID, name, &v);
+
+	EXPECT_EQ(0, err) TH_LOG("read %s: %s", name, strerror(-err));
+	return v;
+}
+
+static void set_knob(struct __test_metadata *_metadata, const char *name,
+		     uint64_t v)
+{
+	int err = sim_knob_write(FAULT_ID, name, v);
+
+	ASSERT_EQ(0, err) TH_LOG("write %s=%llu: %s", name,
+				 (unsigned long long)v, strerror(-err));
+}
+
+struct keyed {
+	struct alg_aead a;
+	uint8_t key[32];
+};
+
+static void keyed_open(struct __test_metadata *_metadata, struct keyed *k,
+		       int algi, struct prng *p)
+{
+	const struct aead_alg *alg = &aead_algs[algi];
+	int err = alg_aead_open(&k->a, aead_driver_name(alg));
+
+	ASSERT_EQ(0, err) TH_LOG("bind %s: %s", aead_driver_name(alg), strerror(-err));
+	prng_fill(p, k->key, alg->keylen);
+	ASSERT_EQ(0, alg_aead_setkey(&k->a, k->key, alg->keylen));
+}
+
+/* n verified requests (alternating directions) on k; all must be right. */
+static void run_verified(struct __test_metadata *_metadata, struct keyed *k,
+			 int algi, struct prng *p, int n, size_t min_pt)
+{
+	for (int i = 0; i < n; i++) {
+		struct aead_case c;
+		struct aead_op op;
+		char msg[256];
+		ssize_t r;
+
+		ASSERT_EQ(0, aead_case_make(&c, &aead_algs[algi], k->key,
+					    k->a.authsize, p, 64, 2048, i % 2,
+					    false));
+		if (c.outlen < min_pt) {
+			aead_case_free(&c);
+			i--;
+			continue;
+		}
+		aead_case_op(&c, &op, ALG_IO_PLAIN, 0);
+		r = alg_aead_run(&k->a, &op);
+		EXPECT_EQ((int)CASE_OK, (int)aead_case_check(&c, r, msg, sizeof(msg)))
+			TH_LOG("request %d: %s", i, msg);
+		aead_case_free(&c);
+	}
+}
+
+/* fail_next: the driver redoes failed jobs in software; callers never notice. */
+TEST_F(faults, fail_next)
+{
+	for (int a = 0; a < NUM_AEAD_ALGS; a++) {
+		struct gmrk_stats before, after;
+		uint64_t dev_errors;
+		struct keyed k;
+
+		keyed_open(_metadata, &k, a, &self->p);
+		get_stats(_metadata, self, &before);
+		dev_errors = knob(_metadata, "errors");
+		set_knob(_metadata, "fail_next", 2);
+		run_verified(_metadata, &k, a, &self->p, 4, 0);
+		get_stats(_metadata, self, &after);
+
+		EXPECT_EQ(0ULL, (unsigned long long)knob(_metadata, "fail_next"))
+			TH_LOG("%s: fail_next not consumed", aead_algs[a].label);
+		EXPECT_LE(dev_errors + 2, knob(_metadata, "errors"));
+		EXPECT_LE(before.errors + 2, after.errors)
+			TH_LOG("%s: stats errors %llu -> %llu", aead_algs[a].label,
+			       (unsigned long long)before.errors,
+			       (unsigned long long)after.errors);
+		EXPECT_LE(before.fallbacks + 2, after.fallbacks)
+			TH_LOG("%s: stats fallbacks %llu -> %llu", aead_algs[a].label,
+			       (unsigned long long)before.fallbacks,
+			       (unsigned long long)after.fallbacks);
+		alg_aead_close(&k.a);
+	}
+}
+
+/*
+ * corrupt_next: an encrypt comes back wrong (one byte flipped), and that
+ * ciphertext no longer opens, through the driver or the reference.
+ */
+TEST_F(faults, corrupt_next)
+{
+	for (int a = 0; a < NUM_AEAD_ALGS; a++) {
+		const struct aead_alg *alg = &aead_algs[a];
+		struct gmrk_stats before, after;
+		struct aead_case c;
+		struct aead_op op;
+		struct keyed k;
+		uint8_t *pt;
+		ssize_t r;
+		long d;
+
+		keyed_open(_metadata, &k, a, &self->p);
+		do {
+			ASSERT_EQ(0, aead_case_make(&c, alg, k.key, k.a.authsize,
+						    &self->p, 64, 2048, true,
+						    false));
+			if (c.inlen - c.assoclen >= 16)
+				break;
+			aead_case_free(&c);
+		} while (1);
+
+		get_stats(_metadata, self, &before);
+		set_knob(_metadata, "corrupt_next", 1);
+		aead_case_op(&c, &op, ALG_IO_PLAIN, 0);
+		r = alg_aead_run(&k.a, &op);
+		ASSERT_EQ((ssize_t)c.outlen, r) TH_LOG("%s: encrypt: %zd", alg->label, r);
+		EXPECT_EQ(0ULL, (unsigned long long)knob(_metadata, "corrupt_next"));
+		d = first_diff(c.out, c.expect, c.outlen);
+		EXPECT_LE((long)c.assoclen, d)
+			TH_LOG("%s: corrupted encrypt matches the reference (diff at %ld)",
+			       alg->label, d);
+
+		/* the corrupted ciphertext opens nowhere */
+		pt = malloc(c.inlen + 1);
+		ASSERT_NE(NULL, pt);
+		op = (struct aead_op) {
+			.enc = false, .iv = c.iv, .assoclen = c.assoclen,
+			.in = c.out, .inlen = c.outlen, .out = pt,
+			.outlen = c.inlen,
+		};
+		r = alg_aead_run(&k.a, &op);
+		EXPECT_EQ(-EBADMSG, r) TH_LOG("%s: driver opened it: %zd", alg->label, r);
+		EXPECT_EQ(-EBADMSG,
+			  ref_aead_open(alg->ref, k.key, alg->keylen, c.iv, c.out,
+					c.assoclen, c.out + c.assoclen,
+					c.inlen - c.assoclen,
+					c.out + c.inlen, k.a.authsize, pt));
+		/* and the device is fine afterwards */
+		op.in = c.expect;
+		r = alg_aead_run(&k.a, &op);
+		EXPECT_EQ((ssize_t)c.inlen, r);
+		if (r == (ssize_t)c.inlen)
+			EXPECT_EQ(0, memcmp(pt, c.in, c.inlen));
+		get_stats(_metadata, self, &after);
+		EXPECT_LE(before.auth_failures + 1, after.auth_failures);
+		free(pt);
+		aead_case_free(&c);
+		alg_aead_close(&k.a);
+	}
+}
+
+/* Fill an AIO batch with n random requests over every algorithm. */
+static void fill_batch(struct __test_metadata *_metadata, struct aio_batch *b,
+		       struct keyed *k, struct prng *p)
+{
+	for (int i = 0; i < b->n; i++) {
+		int a = i % NUM_AEAD_ALGS;
+
+		aead_case_free(&b->c[i]);
+		b->tfm[i] = k[a].a.tfm;
+		ASSERT_EQ(0, aead_case_make(&b->c[i], &aead_algs[a], k[a].key,
+					    k[a].a.authsize, p, 64, 4096,
+					    prng_below(p, 2), false));
+	}
+}
+
+static void expect_batch_ok(struct __test_metadata *_metadata,
+			    const struct aio_batch *b, const char *what)
+{
+	if (b->problem[0])
+		TH_LOG("%s: %s", what, b->problem);
+	EXPECT_EQ(0UL, b->wrong);
+	EXPECT_EQ(0UL, b->errors);
+	EXPECT_EQ(0UL, b->lost);
+	EXPECT_EQ((unsigned long)b->n, b->ok);
+}
+
+/*
+ * stall: jobs time out after job_timeout_ms, are redone in software
+ * (right results), the device is reset; once stall is cleared it serves
+ * again.
+ */
+TEST_F_TIMEOUT(faults, stall_timeout_and_recovery, 120)
+{
+	struct keyed k[NUM_AEAD_ALGS];
+	struct gmrk_stats before, mid, after;
+	struct gmrk_info info;
+	struct aio_batch b;
+	uint64_t dev_jobs;
+
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		keyed_open(_metadata, &k[a], a, &self->p);
+	ASSERT_EQ(0, modparam_write("job_timeout_ms", STALL_TIMEOUT_MS));
+
+	get_stats(_metadata, self, &before);
+	set_knob(_metadata, "stall", 1);
+	EXPECT_EQ(1ULL, (unsigned long long)knob(_metadata, "stall"));
+	/* synchronous requests, one at a time... */
+	run_verified(_metadata, &k[ALG_AES128], ALG_AES128, &self->p, 2, 0);
+	/* ...and many in flight */
+	ASSERT_EQ(0, aio_batch_init(&b, 10));
+	fill_batch(_metadata, &b, k, &self->p);
+	ASSERT_EQ(0, aio_batch_run(&b, 60));
+	expect_batch_ok(_metadata, &b, "AIO while stalled");
+	get_stats(_metadata, self, &mid);
+	EXPECT_LT(before.timeouts, mid.timeouts)
+		TH_LOG("timeouts %llu -> %llu", (unsigned long long)before.timeouts,
+		       (unsigned long long)mid.timeouts);
+	EXPECT_LT(before.resets, mid.resets)
+		TH_LOG("resets %llu -> %llu", (unsigned long long)before.resets,
+		       (unsigned long long)mid.resets);
+
+	/* recovery */
+	set_knob(_metadata, "stall", 0);
+	dev_jobs = knob(_metadata, "jobs");
+	run_verified(_metadata, &k[ALG_SM4], ALG_SM4, &self->p, 4, 0);
+	fill_batch(_metadata, &b, k, &self->p);
+	ASSERT_EQ(0, aio_batch_run(&b, 60));
+	expect_batch_ok(_metadata, &b, "AIO after stall");
+	get_stats(_metadata, self, &after);
+	EXPECT_LT(mid.jobs, after.jobs)
+		TH_LOG("device jobs %llu -> %llu after stall=0",
+		       (unsigned long long)mid.jobs, (unsigned long long)after.jobs);
+	EXPECT_LT(dev_jobs, knob(_metadata, "jobs"));
+	ASSERT_EQ(0, gmrk_get_info(self->fd, &info));
+	EXPECT_TRUE((info.flags & GMRK_INFO_F_ONLINE) != 0);
+	EXPECT_TRUE((info.flags & GMRK_INFO_F_FATAL) == 0);
+	aio_batch_free(&b);
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		alg_aead_close(&k[a].a);
+}
+
+/* Synchronous requests from threads (AF_ALG sets MAY_BACKLOG on these). */
+struct sync_thread {
+	pthread_t th;
+	struct keyed *k;
+	uint64_t seed;
+	int n;
+	unsigned long ok, bad;
+	char problem[256];
+};
+
+static void *sync_main(void *arg)
+{
+	struct sync_thread *t = arg;
+	struct prng p;
+
+	prng_init(&p, t->seed);
+	for (int i = 0; i < t->n; i++) {
+		int a = (int)prng_below(&p, NUM_AEAD_ALGS);
+		struct aead_case c;
+		struct aead_op op;
+		char msg[256];
+		ssize_t r;
+		struct alg_aead s;
+
+		/* own op socket on the shared transform */
+		s = t->k[a].a;
+		s.op = -1;
+		if (aead_case_make(&c, &aead_algs[a], t->k[a].key, s.authsize,
+				   &p, 64, 4096, i % 2, false)) {
+			t->bad++;
+			continue;
+		}
+		aead_case_op(&c, &op, ALG_IO_PLAIN, 0);
+		r = alg_aead_run(&s, &op);
+		if (aead_case_check(&c, r, msg, sizeof(msg)) == CASE_OK) {
+			t->ok++;
+		} else {
+			if (!t->problem[0])
+				memcpy(t->problem, msg, sizeof(msg));
+			t->bad++;
+		}
+		if (s.op >= 0)
+			close(s.op);
+		aead_case_free(&c);
+	}
+	return NULL;
+}
+
+struct batch_thread {
+	pthread_t th;
+	struct aio_batch *b;
+	int err;
+};
+
+static void *batch_main(void *arg)
+{
+	struct batch_thread *t = arg;
+
+	t->err = aio_batch_run(t->b, 60);
+	return NULL;
+}
+
+/*
+ * queue_full: the device fetches nothing, rings fill. Requests that may
+ * be backlogged wait and complete later, the others go to software; no
+ * request is lost.
+ */
+TEST_F_TIMEOUT(faults, queue_full_nothing_lost, 120)
+{
+	struct keyed k[NUM_AEAD_ALGS];
+	struct sync_thread st[4];
+	struct batch_thread bt;
+	struct gmrk_stats before, now, after;
+	struct aio_batch b;
+	bool full = false;
+
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		keyed_open(_metadata, &k[a], a, &self->p);
+	/* far beyond the time this takes, so no job times out meanwhile */
+	ASSERT_EQ(0, modparam_write("job_timeout_ms", 30000));
+	ASSERT_EQ(0, aio_batch_init(&b, 4 * FAULT_QUEUES * FAULT_DEPTH));
+	fill_batch(_metadata, &b, k, &self->p);
+
+	get_stats(_metadata, self, &before);
+	set_knob(_metadata, "queue_full", 1);
+	bt.b = &b;
+	ASSERT_EQ(0, pthread_create(&bt.th, NULL, batch_main, &bt));
+	memset(st, 0, sizeof(st));
+	for (int i = 0; i < 4; i++) {
+		st[i].k = k;
+		st[i].seed = prng_u64(&self->p);
+		st[i].n = 3;
+		ASSERT_EQ(0, pthread_create(&st[i].th, NULL, sync_main, &st[i]));
+	}
+
+	/* Hold the device until its rings are full and requests overflowed. */
+	for (int i = 0; i < 200 && !full; i++) {
+		uint32_t inflight = 0;
+
+		get_stats(_metadata, self, &now);
+		for (uint32_t q = 0; q < now.num_queues; q++)
+			inflight += now.queue[q].inflight;
+		/* at least one ring full (queue choice is the driver's) */
+		full = inflight >= FAULT_DEPTH &&
+		       (now.fallbacks > before.fallbacks ||
+			stats_queue_busy(&now) > stats_queue_busy(&before));
+		if (!full)
+			usleep(50000);
+	}
+	EXPECT_TRUE(full) TH_LOG("rings never filled while queue_full=1");
+	set_knob(_metadata, "queue_full", 0);
+
+	pthread_join(bt.th, NULL);
+	ASSERT_EQ(0, bt.err);
+	expect_batch_ok(_metadata, &b, "AIO with queue_full");
+	for (int i = 0; i < 4; i++) {
+		pthread_join(st[i].th, NULL);
+		EXPECT_EQ(0UL, st[i].bad) TH_LOG("thread %d: %s", i, st[i].problem);
+		EXPECT_EQ(3UL, st[i].ok);
+	}
+	get_stats(_metadata, self, &after);
+	EXPECT_LT(before.fallbacks, after.fallbacks)
+		TH_LOG("no request went to software while the rings were full");
+	EXPECT_LT(stats_queue_busy(&before), stats_queue_busy(&after))
+		TH_LOG("no busy submission counted while the rings were full");
+	for (uint32_t q = 0; q < after.num_queues; q++) {
+		EXPECT_EQ(0U, after.queue[q].inflight) TH_LOG("queue %u", q);
+	}
+	aio_batch_free(&b);
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		alg_aead_close(&k[a].a);
+}
+
+/* latency_us delays every job; results stay right (no timing asserted). */
+TEST_F(faults, latency)
+{
+	struct keyed k;
+
+	keyed_open(_metadata, &k, ALG_CHACHAPOLY, &self->p);
+	set_knob(_metadata, "latency_us", 20000);
+	EXPECT_EQ(20000ULL, (unsigned long long)knob(_metadata, "latency_us"));
+	run_verified(_metadata, &k, ALG_CHACHAPOLY, &self->p, 4, 0);
+	set_knob(_metadata, "latency_us", 0);
+	alg_aead_close(&k.a);
+}
+
+TEST_F(faults, knobs_reject_garbage)
+{
+	static const char *const numeric[] = { "fail_next", "corrupt_next",
+					       "latency_us" };
+	static const char *const boolean[] = { "stall", "queue_full" };
+
+	for (size_t i = 0; i < 3; i++) {
+		EXPECT_EQ(-EINVAL, sim_knob_write_str(FAULT_ID, numeric[i], "abc"))
+			TH_LOG("%s", numeric[i]);
+		EXPECT_EQ(0ULL, (unsigned long long)knob(_metadata, numeric[i]));
+	}
+	for (size_t i = 0; i < 2; i++) {
+		EXPECT_EQ(-EINVAL, sim_knob_write_str(FAULT_ID, boolean[i], "maybe"))
+			TH_LOG("%s", boolean[i]);
+		EXPECT_EQ(0ULL, (unsigned long long)knob(_metadata, boolean[i]));
+	}
+	/* read-only counters */
+	EXPECT_NE(0, sim_knob_write(FAULT_ID, "jobs", 0));
+	EXPECT_NE(0, sim_knob_write(FAULT_ID, "errors", 0));
+}
+
+/* Parse "key value" lines of a debugfs text file into v (by key). */
+static int text_value(const char *text, const char *key, uint64_t *v)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, key, klen) && l[klen] == ' ') {
+			*v = strtoull(l + klen + 1, NULL, 0);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The core debugfs files agree with the ioctls (no traffic in between). */
+TEST_F(faults, debugfs_matches_ioctls)
+{
+	static const char *const keys[] = { "jobs", "bytes", "errors", "fallbacks",
+					    "timeouts", "resets", "auth_failures" };
+	struct gmrk_stats st;
+	struct gmrk_info info;
+	struct keyed k;
+	char path[128], text[4096];
+	uint64_t v, vals[7];
+
+	keyed_open(_metadata, &k, ALG_AES256, &self->p);
+	run_verified(_metadata, &k, ALG_AES256, &self->p, 3, 0);
+	alg_aead_close(&k.a);
+
+	get_stats(_metadata, self, &st);
+	vals[0] = st.jobs;
+	vals[1] = st.bytes;
+	vals[2] = st.errors;
+	vals[3] = st.fallbacks;
+	vals[4] = st.timeouts;
+	vals[5] = st.resets;
+	vals[6] = st.auth_failures;
+	snprintf(path, sizeof(path), CORE_DEBUGFS "/%s/stats", self->node);
+	ASSERT_LT(0, file_read_str(path, text, sizeof(text))) TH_LOG("%s", path);
+	for (int i = 0; i < 7; i++) {
+		EXPECT_EQ(0, text_value(text, keys[i], &v)) TH_LOG("%s: no %s", path, keys[i]);
+		EXPECT_EQ(vals[i], v) TH_LOG("%s: %s", path, keys[i]);
+	}
+	EXPECT_LT(0ULL, (unsigned long long)st.jobs);
+	EXPECT_EQ((uint32_t)FAULT_QUEUES, st.num_queues);
+
+	ASSERT_EQ(0, gmrk_get_info(self->fd, &info));
+	snprintf(path, sizeof(path), CORE_DEBUGFS "/%s/info", self->node);
+	ASSERT_LT(0, file_read_str(path, text, sizeof(text))) TH_LOG("%s", path);
+	EXPECT_EQ(0, text_value(text, "queues", &v));
+	EXPECT_EQ((uint64_t)info.num_queues, v);
+	EXPECT_EQ(0, text_value(text, "depth", &v));
+	EXPECT_EQ((uint64_t)info.queue_depth, v);
+	EXPECT_EQ(0, text_value(text, "max_data", &v));
+	EXPECT_EQ((uint64_t)info.max_data, v);
+	EXPECT_NE(NULL, strstr(text, "bus_id sim42"));
+	EXPECT_NE(NULL, strstr(text, "state online"));
+	EXPECT_STREQ("sim42", info.bus_id);
+	EXPECT_EQ((uint32_t)FAULT_DEPTH, info.queue_depth);
+}
+
+/* The device's own job counter counts every request it served. */
+TEST_F(faults, device_counts_jobs)
+{
+	uint64_t jobs = knob(_metadata, "jobs"), errors = knob(_metadata, "errors");
+	struct gmrk_stats before, after;
+	struct keyed k;
+
+	get_stats(_metadata, self, &before);
+	keyed_open(_metadata, &k, ALG_SM4, &self->p);
+	run_verified(_metadata, &k, ALG_SM4, &self->p, 6, 0);
+	alg_aead_close(&k.a);
+	get_stats(_metadata, self, &after);
+	EXPECT_LE(jobs + 6, knob(_metadata, "jobs"));
+	EXPECT_EQ(errors, knob(_metadata, "errors"));
+	EXPECT_LE(before.jobs + 6, after.jobs);
+	EXPECT_EQ(before.errors, after.errors);
+	EXPECT_EQ(before.fallbacks, after.fallbacks);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# In-VM tests of libgmrk's AF_ALG paths (card and kernel backends) and of
+# the software fallback under the emulation device's fault injection.
+# Programs link the shared libgmrk (absolute RUNPATH: the VM harness
+# copies libraries at their host paths) and cmocka (TAP output).
+#
+#   make check-vm-lib   $(RESULTS)/vm-lib.tap
+
+CHECK_STAGES += vm-lib
+
+VMLIB_OUT := $(BUILD)/vmlib
+VMLIB_TESTS := $(VMLIB_OUT)/tests/gmrk_lib_10_paths $(VMLIB_OUT)/tests/gmrk_lib_20_fallback
+VMLIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/tests/host -I$(TOP)/tests/vmlib
+VMLIB_COMMON := $(VMLIB_OUT)/obj/common.o $(VMLIB_OUT)/obj/vmlib.o
+
+.PHONY: check-vm-lib vmlib-tests
+vmlib-tests: $(VMLIB_TESTS)
+
+$(VMLIB_OUT)/obj/common.o: tests/host/common.c tests/host/common.h $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(VMLIB_CFLAGS) -c -o $@ $<
+
+$(VMLIB_OUT)/obj/%.o: tests/vmlib/%.c tests/vmlib/vmlib.h tests/host/common.h $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(VMLIB_CFLAGS) -c -o $@ $<
+
+$(VMLIB_OUT)/tests/gmrk_lib_%: $(VMLIB_OUT)/obj/vmlib_%.o $(VMLIB_COMMON) $(LIB_OUT)/libgmrk.so
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -o $@ $< $(VMLIB_COMMON) -L$(LIB_OUT) -lgmrk -lcmocka -lpthread \
+		-Wl,-rpath,$(LIB_OUT)
+
+check-vm-lib: module vmlib-tests
+	@mkdir -p $(RESULTS)
+	@$(TOP)/tests/vm/run.sh --mode sim --name check-lib --tests $(VMLIB_OUT)/tests \
+		--timeout 900 --tap $(RESULTS)/vm-lib.tap >/dev/null

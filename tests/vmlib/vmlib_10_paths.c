@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libgmrk's AF_ALG paths inside the VM: the card (gmrk driver names) and
+ * the kernel's own implementations are found; known answers through every
+ * backend; every path gives the same bytes for the same key and nonce;
+ * blocks sealed on one path open on any other; authentication failures
+ * from the card are reported, not retried; the kernel backend never
+ * touches the card; auto routing follows the threshold.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "vmlib.h"
+
+static const enum gmrk_cipher ciphers[] = {
+	GMRK_CIPHER_AES_GCM, GMRK_CIPHER_SM4_GCM, GMRK_CIPHER_CHACHA20_POLY1305,
+};
+static const enum gmrk_backend afpaths[] = { GMRK_BACKEND_CARD, GMRK_BACKEND_KERNEL };
+
+static size_t klen_of(enum gmrk_cipher c)
+{
+	return c == GMRK_CIPHER_SM4_GCM ? 16 : 32;
+}
+
+static void test_paths_found(void **s)
+{
+	gmrk_ctx *ctx = th_ctx(GMRK_BACKEND_AUTO, 0, 0);
+	struct gmrk_stats st;
+
+	(void)s;
+	for (int i = 0; i < 3; i++) {
+		enum gmrk_cipher c = ciphers[i];
+
+		assert_true(gmrk_backend_available(ctx, GMRK_BACKEND_SOFT, c));
+		assert_true(gmrk_backend_available(ctx, GMRK_BACKEND_CARD, c));
+		/* Debian's 6.1 has no SM4: its kernel path is gcm over gmrk's sm4 */
+		assert_true(gmrk_backend_available(ctx, GMRK_BACKEND_KERNEL, c));
+	}
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_int_equal(st.card_ciphers, 0xe);
+	assert_int_equal(st.kernel_ciphers, 0xe);
+	gmrk_ctx_free(ctx);
+}
+
+struct kat {
+	enum gmrk_cipher c;
+	const char *key, *iv, *aad, *pt, *ct, *tag;
+};
+
+static const struct kat kats[] = {
+	{ GMRK_CIPHER_SM4_GCM, "0123456789abcdeffedcba9876543210", "00001234567800000000abcd",
+	  "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	  "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbccccccccccccccccdddddddddddddddd"
+	  "eeeeeeeeeeeeeeeeffffffffffffffffeeeeeeeeeeeeeeeeaaaaaaaaaaaaaaaa",
+	  "17f399f08c67d5ee19d0dc9969c4bb7d5fd46fd3756489069157b282bb200735"
+	  "d82710ca5c22f0ccfa7cbf93d496ac15a56834cbcf98c397b4024a2691233b8d",
+	  "83de3541e4c2b58177e065a9bf7b62ec" },
+	{ GMRK_CIPHER_CHACHA20_POLY1305,
+	  "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
+	  "070000004041424344454647", "50515253c0c1c2c3c4c5c6c7",
+	  "4c616469657320616e642047656e746c656d656e206f662074686520636c6173"
+	  "73206f66202739393a204966204920636f756c64206f6666657220796f75206f"
+	  "6e6c79206f6e652074697020666f7220746865206675747572652c2073756e73"
+	  "637265656e20776f756c642062652069742e",
+	  "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+	  "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+	  "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+	  "3ff4def08e4b7a9de576d26586cec64b6116",
+	  "1ae10b594f09e26a7e902ecbd0600691" },
+	{ GMRK_CIPHER_AES_GCM, "feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888",
+	  "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	  "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+	  "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+	  "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091",
+	  "5bc94fbc3221a5db94fae95ae7121a47" },
+	{ GMRK_CIPHER_AES_GCM, "feffe9928665731c6d6a8f9467308308feffe9928665731c",
+	  "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	  "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+	  "3980ca0b3c00e841eb06fac4872a2757859e1ceaa6efd984628593b40ca1e19c"
+	  "7d773d00c144c525ac619d18c84a3f4718e2448b2fe324d9ccda2710",
+	  "2519498e80f1478f37ba55bd6d27618c" },
+	{ GMRK_CIPHER_AES_GCM,
+	  "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+	  "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	  "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+	  "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+	  "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+	  "76fc6ece0f4e1768cddf8853bb2d551b" },
+	{ GMRK_CIPHER_AES_GCM, "00000000000000000000000000000000", "000000000000000000000000",
+	  "", "00000000000000000000000000000000", "0388dace60b6a392f328c2b971b2fe78",
+	  "ab6e47d42cec13bdf53a67b21257bddf" },
+};
+
+static void test_kat_every_backend(void **s)
+{
+	(void)s;
+	for (size_t i = 0; i < sizeof(kats) / sizeof(kats[0]); i++)
+		for (int b = 0; b < 2; b++) {
+			const struct kat *k = &kats[i];
+			size_t kl, il, al, pl, cl, tl;
+			uint8_t *key = th_hex(k->key, &kl), *iv = th_hex(k->iv, &il);
+			uint8_t *aad = th_hex(k->aad, &al), *pt = th_hex(k->pt, &pl);
+			uint8_t *ct = th_hex(k->ct, &cl), *tag = th_hex(k->tag, &tl);
+			uint8_t *out = malloc(pl), t[16];
+			gmrk_ctx *ctx = th_ctx(afpaths[b], k->c, 0);
+			struct gmrk_stats st;
+			gmrk_error err;
+
+			if (gmrk_aead_encrypt(ctx, k->c, key, kl, iv, il, aad, al, pt, pl, out, t, &err))
+				fail_msg("%s via %s: %s", gmrk_cipher_name(k->c),
+					 gmrk_backend_name(afpaths[b]), err.message);
+			assert_memory_equal(out, ct, cl);
+			assert_memory_equal(t, tag, 16);
+			assert_int_equal(gmrk_aead_decrypt(ctx, k->c, key, kl, iv, il, aad, al, ct, cl,
+							   tag, out, &err), 0);
+			assert_memory_equal(out, pt, pl);
+			tag[0] ^= 0x80;
+			assert_int_equal(gmrk_aead_decrypt(ctx, k->c, key, kl, iv, il, aad, al, ct, cl,
+							   tag, out, &err), -GMRK_E_AUTH);
+			for (size_t j = 0; j < pl; j++)
+				assert_int_equal(out[j], 0);
+			assert_int_equal(gmrk_stats(ctx, &st), 0);
+			/* all three ran on the forced path; the forgery was not redone */
+			assert_int_equal(st.ops[afpaths[b]], 2);
+			assert_int_equal(st.fallbacks, 0);
+			assert_int_equal(st.auth_failures, 1);
+			gmrk_ctx_free(ctx);
+			free(key);
+			free(iv);
+			free(aad);
+			free(pt);
+			free(ct);
+			free(tag);
+			free(out);
+		}
+}
+
+/* soft, card and kernel: the same bytes for the same key, nonce, AAD, data */
+static void test_same_bytes_every_path(void **s)
+{
+	static const size_t edges[] = { 0, 1, 15, 16, 17, 255, 4096, 4097, 65536, 100000,
+					131072, 200000 };
+	gmrk_ctx *ctx[3] = {
+		th_ctx(GMRK_BACKEND_SOFT, 0, 0), th_ctx(GMRK_BACKEND_CARD, 0, 0),
+		th_ctx(GMRK_BACKEND_KERNEL, 0, 0),
+	};
+
+	(void)s;
+	for (int ci = 0; ci < 3; ci++)
+		for (int it = 0; it < 40; it++) {
+			enum gmrk_cipher c = ciphers[ci];
+			size_t len = it < 12 ? edges[it] : (size_t)(th_rand() % 70000);
+			size_t alen = it % 5 == 0 ? 0 : (size_t)(th_rand() % 300);
+			uint8_t key[32], iv[12], aad[300], tags[3][16];
+			uint8_t *pt = malloc(len + 1), *ct[3], *back = malloc(len + 1);
+			int p;
+
+			th_fill(key, sizeof(key));
+			th_fill(iv, sizeof(iv));
+			th_fill(aad, alen);
+			th_fill(pt, len);
+			for (p = 0; p < 3; p++) {
+				gmrk_error err;
+
+				ct[p] = malloc(len + 1);
+				if (gmrk_aead_encrypt(ctx[p], c, key, klen_of(c), iv, 12, aad, alen, pt,
+						      len, ct[p], tags[p], &err))
+					fail_msg("%s len %zu: %s", gmrk_cipher_name(c), len, err.message);
+			}
+			for (p = 1; p < 3; p++) {
+				if (len)
+					assert_memory_equal(ct[p], ct[0], len);
+				assert_memory_equal(tags[p], tags[0], 16);
+			}
+			/* each path opens each other path's output */
+			for (p = 0; p < 3; p++) {
+				assert_int_equal(gmrk_aead_decrypt(ctx[p], c, key, klen_of(c), iv, 12,
+								   aad, alen, ct[(p + 1) % 3], len,
+								   tags[(p + 1) % 3], back, NULL), 0);
+				if (len)
+					assert_memory_equal(back, pt, len);
+			}
+			for (p = 0; p < 3; p++)
+				free(ct[p]);
+			free(pt);
+			free(back);
+		}
+	for (int p = 0; p < 3; p++) {
+		struct gmrk_stats st;
+
+		assert_int_equal(gmrk_stats(ctx[p], &st), 0);
+		assert_int_equal(st.fallbacks, 0);
+		if (p)	/* the forced path did the work it can take */
+			assert_true(st.ops[p == 1 ? GMRK_BACKEND_CARD : GMRK_BACKEND_KERNEL] > 200);
+		gmrk_ctx_free(ctx[p]);
+	}
+}
+
+/* in place through the card gives the software result */
+static void test_in_place(void **s)
+{
+	gmrk_ctx *card = th_ctx(GMRK_BACKEND_CARD, 0, 0), *soft = th_ctx(GMRK_BACKEND_SOFT, 0, 0);
+	uint8_t key[32] = { 9 }, iv[12] = { 8 }, a[5000], b[5000], ta[16], tb[16];
+
+	(void)s;
+	th_fill(a, sizeof(a));
+	memcpy(b, a, sizeof(a));
+	assert_int_equal(gmrk_aead_encrypt(card, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, "x", 1, a,
+					   sizeof(a), a, ta, NULL), 0);
+	assert_int_equal(gmrk_aead_encrypt(soft, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, "x", 1, b,
+					   sizeof(b), b, tb, NULL), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_memory_equal(ta, tb, 16);
+	assert_int_equal(gmrk_aead_decrypt(card, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, "x", 1, a,
+					   sizeof(a), ta, a, NULL), 0);
+	gmrk_ctx_free(card);
+	gmrk_ctx_free(soft);
+}
+
+/* blocks: sealed on any path, opened on any other, byte for byte */
+static void test_blocks_cross_path(void **s)
+{
+	enum { NB = 24 };
+	static const enum gmrk_backend paths[] = {
+		GMRK_BACKEND_SOFT, GMRK_BACKEND_CARD, GMRK_BACKEND_KERNEL,
+	};
+
+	(void)s;
+	for (int ci = 0; ci < 3; ci++)
+		for (int from = 0; from < 3; from++)
+			for (int to = 0; to < 3; to++) {
+				gmrk_ctx *a = th_ctx(paths[from], ciphers[ci], 0);
+				gmrk_ctx *b = th_ctx(paths[to], ciphers[ci], 0);
+				gmrk_key *ka = th_key(a, 1), *kb = th_key(b, 1);
+				struct gmrk_stats st;
+
+				for (int i = 0; i < NB; i++) {
+					size_t len = (size_t)(th_rand() % 66000), outlen, backlen;
+					uint8_t *pt = malloc(len + 1), *ct = malloc(len + GMRK_OVERHEAD);
+					uint8_t *back = malloc(len + 1);
+					gmrk_error err;
+					unsigned int flags;
+
+					th_fill(pt, len);
+					if (gmrk_seal(a, ka, (uint64_t)i, "asset", 5, pt, len, ct,
+						      len + GMRK_OVERHEAD, &outlen, &err))
+						fail_msg("seal: %s", err.message);
+					if (gmrk_open(b, kb, (uint64_t)i, "asset", 5, ct, outlen, back,
+						      len, &backlen, &flags, &err))
+						fail_msg("open: %s", err.message);
+					assert_int_equal(backlen, len);
+					assert_int_equal(flags, 0);
+					if (len)
+						assert_memory_equal(back, pt, len);
+					free(pt);
+					free(ct);
+					free(back);
+				}
+				assert_int_equal(gmrk_stats(a, &st), 0);
+				assert_int_equal(st.ops[paths[from]], NB);
+				assert_int_equal(gmrk_stats(b, &st), 0);
+				assert_int_equal(st.ops[paths[to]], NB);
+				gmrk_key_free(ka);
+				gmrk_key_free(kb);
+				gmrk_ctx_free(a);
+				gmrk_ctx_free(b);
+			}
+}
+
+/* the zero-length read trap: an empty message, no AAD, forged tag */
+static void test_empty_forged_never_passes(void **s)
+{
+	(void)s;
+	for (int ci = 0; ci < 3; ci++)
+		for (int b = 0; b < 2; b++) {
+			gmrk_ctx *ctx = th_ctx(afpaths[b], ciphers[ci], 0);
+			uint8_t key[32] = { 1 }, iv[12] = { 2 }, tag[16] = { 0 };
+			struct gmrk_stats st;
+
+			assert_int_equal(gmrk_aead_decrypt(ctx, ciphers[ci], key, klen_of(ciphers[ci]),
+							   iv, 12, NULL, 0, NULL, 0, tag, NULL, NULL),
+					 -GMRK_E_AUTH);
+			assert_int_equal(gmrk_stats(ctx, &st), 0);
+			assert_int_equal(st.ops[afpaths[b]], 0);
+			gmrk_ctx_free(ctx);
+		}
+}
+
+/* the kernel backend is the kernel's own code, never the card */
+static void test_kernel_is_not_card(void **s)
+{
+	gmrk_ctx *kern = th_ctx(GMRK_BACKEND_KERNEL, 0, 0), *card = th_ctx(GMRK_BACKEND_CARD, 0, 0);
+	uint8_t key[32] = { 1 }, iv[12] = { 2 }, buf[4096] = { 0 }, tag[16];
+	long long j0, j1, j2;
+
+	(void)s;
+	if (!vm_sim())
+		skip();
+	j0 = vm_read_num(SIM_DBG "/jobs", NULL);
+	assert_true(j0 >= 0);
+	for (int ci = 0; ci < 3; ci++)
+		for (int i = 0; i < 10; i++)
+			assert_int_equal(gmrk_aead_encrypt(kern, ciphers[ci], key, klen_of(ciphers[ci]),
+							   iv, 12, NULL, 0, buf, sizeof(buf), buf,
+							   tag, NULL), 0);
+	j1 = vm_read_num(SIM_DBG "/jobs", NULL);
+	assert_int_equal(j1, j0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(gmrk_aead_encrypt(card, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0,
+						   buf, sizeof(buf), buf, tag, NULL), 0);
+	j2 = vm_read_num(SIM_DBG "/jobs", NULL);
+	assert_true(j2 >= j1 + 5);
+	gmrk_ctx_free(kern);
+	gmrk_ctx_free(card);
+}
+
+static void test_auto_threshold(void **s)
+{
+	struct gmrk_config cfg;
+	struct gmrk_stats st;
+	uint8_t key[32] = { 1 }, iv[12] = { 2 }, buf[20000] = { 0 }, tag[16];
+	gmrk_ctx *ctx;
+
+	(void)s;
+	gmrk_config_init(&cfg);
+	cfg.flags = GMRK_CFG_IGNORE_ENV | GMRK_CFG_NO_MASTER_KEY;
+	cfg.threshold[GMRK_CIPHER_AES_GCM] = 8192;
+	ctx = gmrk_ctx_new(&cfg, NULL);
+	assert_non_null(ctx);
+	assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0,
+					   buf, 8191, buf, tag, NULL), 0);
+	assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, "a", 1,
+					   buf, 8191, buf, tag, NULL), 0);	/* AAD counts */
+	assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0,
+					   buf, 20000, buf, tag, NULL), 0);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_int_equal(st.ops[GMRK_BACKEND_SOFT], 1);
+	assert_int_equal(st.ops[GMRK_BACKEND_CARD], 2);
+	gmrk_ctx_free(ctx);
+	/* calibration picks a threshold and routing still gives right answers */
+	cfg.threshold[GMRK_CIPHER_AES_GCM] = 0;
+	cfg.flags |= GMRK_CFG_CALIBRATE;
+	ctx = gmrk_ctx_new(&cfg, NULL);
+	assert_non_null(ctx);
+	assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0,
+					   buf, 20000, buf, tag, NULL), 0);
+	assert_int_equal(gmrk_aead_decrypt(ctx, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0,
+					   buf, 20000, tag, buf, NULL), 0);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	printf("# calibrated aes-gcm threshold: %zu\n", st.threshold[GMRK_CIPHER_AES_GCM]);
+	assert_true(st.threshold[GMRK_CIPHER_AES_GCM] >= 1024);
+	gmrk_ctx_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paths_found),
+		cmocka_unit_test(test_kat_every_backend),
+		cmocka_unit_test(test_same_bytes_every_path),
+		cmocka_unit_test(test_in_place),
+		cmocka_unit_test(test_blocks_cross_path),
+		cmocka_unit_test(test_empty_forged_never_passes),
+		cmocka_unit_test(test_kernel_is_not_card),
+		cmocka_unit_test(test_auto_threshold),
+	};
+
+	return TH_RUN("libgmrk AF_ALG paths", tests);
+}
