@@ -242,6 +242,10 @@ int gmrk_aead_register(void)
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(gmrk_aead_algs); i++) {
+		struct crypto_alg *base = &gmrk_aead_algs[i].alg.base;
+
+		/* Registration clears DEAD but not DYING from a past life. */
+		base->cra_flags &= ~CRYPTO_ALG_DYING;
 		ret = crypto_register_aead(&gmrk_aead_algs[i].alg);
 		if (ret) {
 			pr_err("gmrk: registering %s failed: %d\n",
@@ -272,4 +276,41 @@ bool gmrk_aead_unregister_ready(void)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * Hide the algorithms from new lookups (they find the software
+ * implementations instead) while users they already have drain away.
+ */
+static void gmrk_aead_set_dying(bool dying)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gmrk_aead_algs); i++) {
+		struct crypto_alg *base = &gmrk_aead_algs[i].alg.base;
+		u32 flags = READ_ONCE(base->cra_flags);
+
+		if (!gmrk_aead_algs[i].registered)
+			continue;
+		flags = dying ? flags | CRYPTO_ALG_DYING :
+				flags & ~CRYPTO_ALG_DYING;
+		WRITE_ONCE(base->cra_flags, flags);
+	}
+}
+
+/*
+ * The crypto API keeps crypto_shoot_alg() internal, and has no call to
+ * undo it, so set and clear the flag here: once an algorithm is
+ * registered and tested, nothing else writes its flags until we
+ * unregister it (serialised by the core's gmrk_alg_lock).
+ */
+void gmrk_aead_shoot(void)
+{
+	gmrk_aead_set_dying(true);
+}
+
+/* A device is back before the algorithms could go: offer them again. */
+void gmrk_aead_unshoot(void)
+{
+	gmrk_aead_set_dying(false);
 }

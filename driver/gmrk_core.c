@@ -567,7 +567,8 @@ static int gmrk_submit_dev(struct gmrk_dev *gd, struct aead_request *req)
 	u64 total = (u64)rctx->aad_len + rctx->data_len;
 	bool queued = false;
 
-	if (total > gd->max_data || total < READ_ONCE(gmrk_sw_threshold))
+	if (total > gd->max_data ||
+	    rctx->src_bytes < READ_ONCE(gmrk_sw_threshold))
 		return 1;
 	if (gmrk_map(gd, req, rctx, flags & CRYPTO_TFM_REQ_MAY_SLEEP ?
 		     GFP_KERNEL : GFP_ATOMIC))
@@ -972,18 +973,35 @@ void gmrk_dev_reset_stats(struct gmrk_dev *gd)
 	}
 }
 
+/*
+ * Unregistering an algorithm that still has a user makes the crypto API
+ * warn and leaves the algorithm half removed, so the algorithms first get
+ * "shot" (new lookups pass them by and find the software implementations)
+ * and are unregistered once nothing holds them: no tfm, no reference from
+ * a lookup that was under way when they were shot.
+ */
+static bool gmrk_algs_try_unregister(bool just_shot)
+{
+	if (!gmrk_aead_unregister_ready())
+		return false;
+	if (just_shot) {
+		/* A lookup that passed the DYING check holds its ref by now. */
+		msleep(20);
+		if (!gmrk_aead_unregister_ready())
+			return false;
+	}
+	gmrk_aead_unregister();
+	gmrk_algs_registered = false;
+	return true;
+}
+
 static void gmrk_unreg_work_fn(struct work_struct *work)
 {
 	mutex_lock(&gmrk_alg_lock);
-	if (gmrk_algs_registered && !gmrk_nr_devices) {
-		if (gmrk_aead_unregister_ready()) {
-			gmrk_aead_unregister();
-			gmrk_algs_registered = false;
-		} else {
-			queue_delayed_work(gmrk_wq, &gmrk_unreg_work,
-					   msecs_to_jiffies(GMRK_UNREG_RETRY_MS));
-		}
-	}
+	if (gmrk_algs_registered && !gmrk_nr_devices &&
+	    !gmrk_algs_try_unregister(false))
+		queue_delayed_work(gmrk_wq, &gmrk_unreg_work,
+				   msecs_to_jiffies(GMRK_UNREG_RETRY_MS));
 	mutex_unlock(&gmrk_alg_lock);
 }
 
@@ -993,7 +1011,10 @@ static int gmrk_algs_get(void)
 	int ret = 0;
 
 	mutex_lock(&gmrk_alg_lock);
-	if (!gmrk_algs_registered) {
+	if (gmrk_algs_registered) {
+		/* Back before the last users of the old registration left. */
+		gmrk_aead_unshoot();
+	} else {
 		/* The self-tests this runs go through the device just added. */
 		ret = gmrk_aead_register();
 		if (!ret)
@@ -1008,20 +1029,16 @@ static int gmrk_algs_get(void)
 /*
  * The last device went: unregister the algorithms. A tfm still bound to
  * them (an open AF_ALG socket, say) keeps them registered, computing in
- * software, until it is freed; the crypto API must not lose an algorithm
- * that is in use.
+ * software, until it is freed.
  */
 static void gmrk_algs_put(void)
 {
 	mutex_lock(&gmrk_alg_lock);
 	if (!--gmrk_nr_devices && gmrk_algs_registered) {
-		if (gmrk_aead_unregister_ready()) {
-			gmrk_aead_unregister();
-			gmrk_algs_registered = false;
-		} else {
+		gmrk_aead_shoot();
+		if (!gmrk_algs_try_unregister(true))
 			queue_delayed_work(gmrk_wq, &gmrk_unreg_work,
 					   msecs_to_jiffies(GMRK_UNREG_RETRY_MS));
-		}
 	}
 	mutex_unlock(&gmrk_alg_lock);
 }

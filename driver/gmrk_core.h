@@ -220,6 +220,8 @@ void gmrk_dev_reset_stats(struct gmrk_dev *gd);
 int gmrk_aead_register(void);
 void gmrk_aead_unregister(void);
 bool gmrk_aead_unregister_ready(void);
+void gmrk_aead_shoot(void);
+void gmrk_aead_unshoot(void);
 /* Compute @req with the tfm's software implementation; returns its result. */
 int gmrk_aead_sw(struct aead_request *req);
 /* Tell the submitter the outcome of @req (after -EINPROGRESS if owed). */

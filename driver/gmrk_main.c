@@ -28,39 +28,6 @@ module_param_named(max_backlog, gmrk_max_backlog, uint, 0644);
 MODULE_PARM_DESC(max_backlog,
 		 "Requests a device holds back when its rings are full; beyond, software");
 
-/* Until both transports are in the tree, build without the missing one. */
-static int gmrk_transport_sim_init(void)
-{
-#ifdef GMRK_HAVE_SIM
-	return gmrk_sim_init();
-#else
-	return 0;
-#endif
-}
-
-static void gmrk_transport_sim_exit(void)
-{
-#ifdef GMRK_HAVE_SIM
-	gmrk_sim_exit();
-#endif
-}
-
-static int gmrk_transport_pci_init(void)
-{
-#ifdef GMRK_HAVE_PCI
-	return gmrk_pci_init();
-#else
-	return 0;
-#endif
-}
-
-static void gmrk_transport_pci_exit(void)
-{
-#ifdef GMRK_HAVE_PCI
-	gmrk_pci_exit();
-#endif
-}
-
 static int __init gmrk_init(void)
 {
 	int ret;
@@ -75,16 +42,16 @@ static int __init gmrk_init(void)
 	if (ret)
 		goto err_core;
 	gmrk_debugfs_init();
-	ret = gmrk_transport_sim_init();
+	ret = gmrk_sim_init();
 	if (ret)
 		goto err_debugfs;
-	ret = gmrk_transport_pci_init();
+	ret = gmrk_pci_init();
 	if (ret)
 		goto err_sim;
 	return 0;
 
 err_sim:
-	gmrk_transport_sim_exit();
+	gmrk_sim_exit();
 err_debugfs:
 	gmrk_debugfs_exit();
 	gmrk_cdev_exit();
@@ -97,8 +64,8 @@ err_sm4:
 
 static void __exit gmrk_exit(void)
 {
-	gmrk_transport_pci_exit();
-	gmrk_transport_sim_exit();
+	gmrk_pci_exit();
+	gmrk_sim_exit();
 	gmrk_debugfs_exit();
 	gmrk_cdev_exit();
 	gmrk_core_exit();

@@ -31,6 +31,16 @@
 
 #define GMRK_PCI_NAME	"gmrk"
 
+static bool gmrk_pci_msix = true;
+module_param_named(pci_msix, gmrk_pci_msix, bool, 0444);
+MODULE_PARM_DESC(pci_msix,
+		 "Use one MSI-X vector per queue (default); 0: a single MSI or INTx line");
+
+/* gmrk_pci.flags */
+enum {
+	GMRK_PCI_F_GONE,	/* the card is gone: no register access */
+};
+
 struct gmrk_pci;
 
 struct gmrk_pci_vec {
@@ -42,7 +52,7 @@ struct gmrk_pci {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	struct gmrk_dev *gd;	/* set once gmrk_dev_add() returned */
-	bool gone;		/* surprise removal: no register access */
+	unsigned long flags;	/* GMRK_PCI_F_GONE: surprise removal */
 	bool per_queue;		/* one MSI-X vector per queue */
 	unsigned int num_queues;
 	unsigned int nvec;
@@ -53,7 +63,7 @@ static u32 gmrk_pci_read32(void *priv, u32 off)
 {
 	struct gmrk_pci *gp = priv;
 
-	if (READ_ONCE(gp->gone) || off > GMRK_BAR_SIZE - 4)
+	if (test_bit(GMRK_PCI_F_GONE, &gp->flags) || off > GMRK_BAR_SIZE - 4)
 		return U32_MAX;
 	return ioread32(gp->regs + off);
 }
@@ -62,7 +72,7 @@ static void gmrk_pci_write32(void *priv, u32 off, u32 val)
 {
 	struct gmrk_pci *gp = priv;
 
-	if (READ_ONCE(gp->gone) || off > GMRK_BAR_SIZE - 4)
+	if (test_bit(GMRK_PCI_F_GONE, &gp->flags) || off > GMRK_BAR_SIZE - 4)
 		return;
 	iowrite32(val, gp->regs + off);
 }
@@ -111,7 +121,7 @@ static irqreturn_t gmrk_pci_irq_shared(int irq, void *data)
 	unsigned int q;
 	u32 status;
 
-	if (READ_ONCE(gp->gone))
+	if (test_bit(GMRK_PCI_F_GONE, &gp->flags))
 		return IRQ_NONE;
 	status = ioread32(gp->regs + GMRK_REG_INTR_STATUS);
 	if (!status || status == U32_MAX)
@@ -140,8 +150,10 @@ static int gmrk_pci_setup_irqs(struct gmrk_pci *gp)
 	unsigned int i;
 	int ret;
 
-	ret = pci_alloc_irq_vectors(pdev, gp->num_queues, gp->num_queues,
-				    PCI_IRQ_MSIX);
+	ret = -ENOSPC;
+	if (gmrk_pci_msix)
+		ret = pci_alloc_irq_vectors(pdev, gp->num_queues,
+					    gp->num_queues, PCI_IRQ_MSIX);
 	gp->per_queue = ret > 0;
 	if (ret < 0)
 		/*
@@ -251,7 +263,7 @@ static void gmrk_pci_remove(struct pci_dev *pdev)
 	surprise = pdev->error_state == pci_channel_io_perm_failure ||
 		   ioread32(gp->regs + GMRK_REG_ID) == U32_MAX;
 	if (surprise)
-		WRITE_ONCE(gp->gone, true);
+		set_bit(GMRK_PCI_F_GONE, &gp->flags);
 	gmrk_dev_remove(gp->gd, surprise);
 	/*
 	 * The core reset the card (or it is gone): no more interrupts from

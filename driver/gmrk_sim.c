@@ -246,7 +246,7 @@ static void gmrk_sim_write32(void *priv, u32 off, u32 val)
 
 	spin_lock_irqsave(&sim->lock, flags);
 	ctrl = gmrk_sim_reg(sim, GMRK_REG_CTRL);
-	if (sim->dying || (ctrl & GMRK_CTRL_RESET))
+	if (test_bit(GMRK_SIM_F_DYING, &sim->flags) || (ctrl & GMRK_CTRL_RESET))
 		goto out;	/* a device in reset ignores writes */
 
 	switch (off) {
@@ -287,16 +287,17 @@ static const struct gmrk_transport_ops gmrk_sim_ops = {
 
 /* ---- debugfs ---- */
 
-static ssize_t gmrk_sim_bool_read(struct file *file, char __user *ubuf,
-				  size_t count, loff_t *ppos, bool val)
+static ssize_t gmrk_sim_flag_read(struct file *file, char __user *ubuf,
+				  size_t count, loff_t *ppos, int bit)
 {
-	char buf[2] = { val ? 'Y' : 'N', '\n' };
+	struct gmrk_sim_dev *sim = file->private_data;
+	char buf[2] = { test_bit(bit, &sim->flags) ? 'Y' : 'N', '\n' };
 
 	return simple_read_from_buffer(ubuf, count, ppos, buf, sizeof(buf));
 }
 
-static ssize_t gmrk_sim_bool_write(struct file *file, const char __user *ubuf,
-				   size_t count, bool *knob)
+static ssize_t gmrk_sim_flag_write(struct file *file, const char __user *ubuf,
+				   size_t count, int bit)
 {
 	struct gmrk_sim_dev *sim = file->private_data;
 	bool val;
@@ -305,44 +306,38 @@ static ssize_t gmrk_sim_bool_write(struct file *file, const char __user *ubuf,
 	err = kstrtobool_from_user(ubuf, count, &val);
 	if (err)
 		return err;
-	WRITE_ONCE(*knob, val);
-	/* Queues held back by the knob may go on now. */
-	if (!val)
+	if (val) {
+		set_bit(bit, &sim->flags);
+	} else {
+		clear_bit(bit, &sim->flags);
+		/* Queues held back by the knob may go on now. */
 		gmrk_sim_kick_all(sim);
+	}
 	return count;
 }
 
 static ssize_t gmrk_sim_stall_read(struct file *file, char __user *ubuf,
 				   size_t count, loff_t *ppos)
 {
-	struct gmrk_sim_dev *sim = file->private_data;
-
-	return gmrk_sim_bool_read(file, ubuf, count, ppos, READ_ONCE(sim->stall));
+	return gmrk_sim_flag_read(file, ubuf, count, ppos, GMRK_SIM_F_STALL);
 }
 
 static ssize_t gmrk_sim_stall_write(struct file *file, const char __user *ubuf,
 				    size_t count, loff_t *ppos)
 {
-	struct gmrk_sim_dev *sim = file->private_data;
-
-	return gmrk_sim_bool_write(file, ubuf, count, &sim->stall);
+	return gmrk_sim_flag_write(file, ubuf, count, GMRK_SIM_F_STALL);
 }
 
 static ssize_t gmrk_sim_qfull_read(struct file *file, char __user *ubuf,
 				   size_t count, loff_t *ppos)
 {
-	struct gmrk_sim_dev *sim = file->private_data;
-
-	return gmrk_sim_bool_read(file, ubuf, count, ppos,
-				  READ_ONCE(sim->queue_full));
+	return gmrk_sim_flag_read(file, ubuf, count, ppos, GMRK_SIM_F_QFULL);
 }
 
 static ssize_t gmrk_sim_qfull_write(struct file *file, const char __user *ubuf,
 				    size_t count, loff_t *ppos)
 {
-	struct gmrk_sim_dev *sim = file->private_data;
-
-	return gmrk_sim_bool_write(file, ubuf, count, &sim->queue_full);
+	return gmrk_sim_flag_write(file, ubuf, count, GMRK_SIM_F_QFULL);
 }
 
 static const struct file_operations gmrk_sim_stall_fops = {
@@ -474,7 +469,10 @@ static struct device_driver gmrk_sim_driver = {
 
 static void gmrk_sim_release(struct device *dev)
 {
-	kfree(to_gmrk_sim(dev));
+	struct gmrk_sim_dev *sim = to_gmrk_sim(dev);
+
+	kfree(sim->queues);
+	kfree(sim);
 }
 
 static const struct device_type gmrk_sim_dev_type = {
@@ -492,7 +490,7 @@ static void gmrk_sim_shutdown(struct gmrk_sim_dev *sim)
 	sim->ddir = NULL;
 	if (sim->wq) {
 		spin_lock_irqsave(&sim->lock, flags);
-		sim->dying = true;
+		set_bit(GMRK_SIM_F_DYING, &sim->flags);
 		for (i = 0; i < sim->num_queues; i++)
 			sim->queues[i].gen++;
 		spin_unlock_irqrestore(&sim->lock, flags);
@@ -513,9 +511,14 @@ static struct gmrk_sim_dev *gmrk_sim_dev_new(unsigned int id,
 	unsigned int i;
 	int err;
 
-	sim = kzalloc(struct_size(sim, queues, num_queues), GFP_KERNEL);
+	sim = kzalloc(sizeof(*sim), GFP_KERNEL);
 	if (!sim)
 		return ERR_PTR(-ENOMEM);
+	sim->queues = kcalloc(num_queues, sizeof(*sim->queues), GFP_KERNEL);
+	if (!sim->queues) {
+		kfree(sim);
+		return ERR_PTR(-ENOMEM);
+	}
 	sim->id = id;
 	sim->num_queues = num_queues;
 	sim->max_depth = depth;

@@ -30,6 +30,13 @@
 #define GMRK_SIM_NUM_REGS	(GMRK_BAR_SIZE / 4)
 #define GMRK_SIM_NUM_ALGS	3	/* GMRK_ALG_AES_GCM .. GMRK_ALG_CHACHAPOLY */
 
+/* sim->flags */
+enum {
+	GMRK_SIM_F_DYING,	/* being deleted: drop everything, fetch nothing */
+	GMRK_SIM_F_STALL,	/* debugfs stall: fetch, complete nothing */
+	GMRK_SIM_F_QFULL,	/* debugfs queue_full: fetch nothing */
+};
+
 struct crypto_aead;
 struct aead_request;
 struct dentry;
@@ -90,7 +97,7 @@ struct gmrk_sim_dev {
 	/* The register file; writes and device-side updates under @lock. */
 	spinlock_t lock;
 	u32 regs[GMRK_SIM_NUM_REGS];
-	bool dying;		/* being deleted: drop everything, fetch nothing */
+	unsigned long flags;	/* GMRK_SIM_F_*, atomic bitops */
 
 	struct workqueue_struct *wq;
 	struct work_struct reset_work;
@@ -101,8 +108,6 @@ struct gmrk_sim_dev {
 	u32 latency_us;
 	atomic_t fail_next;
 	atomic_t corrupt_next;
-	bool stall;
-	bool queue_full;
 	atomic64_t jobs;
 	atomic64_t errors;
 
@@ -111,7 +116,7 @@ struct gmrk_sim_dev {
 	int probe_err;		/* why the driver did not bind */
 
 	struct device_dma_parameters dma_parms;
-	struct gmrk_sim_queue queues[];
+	struct gmrk_sim_queue *queues;	/* num_queues */
 };
 
 static inline u32 gmrk_sim_reg(struct gmrk_sim_dev *sim, u32 off)

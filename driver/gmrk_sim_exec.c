@@ -374,7 +374,7 @@ static void gmrk_sim_delay(struct gmrk_sim_queue *q, u32 gen)
 	 */
 	wait_event_interruptible_hrtimeout(sim->waitq,
 					   READ_ONCE(q->gen) != gen ||
-					   READ_ONCE(sim->dying),
+					   test_bit(GMRK_SIM_F_DYING, &sim->flags),
 					   ns_to_ktime((u64)us * NSEC_PER_USEC));
 }
 
@@ -392,11 +392,11 @@ static bool gmrk_sim_can_fetch(struct gmrk_sim_queue *q)
 {
 	struct gmrk_sim_dev *sim = q->sim;
 
-	return !sim->dying &&
+	return !test_bit(GMRK_SIM_F_DYING, &sim->flags) &&
 	       (gmrk_sim_reg(sim, GMRK_REG_CTRL) & GMRK_CTRL_ENABLE) &&
 	       (gmrk_sim_qreg(q, GMRK_Q_CTRL) & GMRK_QCTRL_ENABLE) &&
 	       (gmrk_sim_qreg(q, GMRK_Q_STATUS) & GMRK_QSTATUS_ENABLED) &&
-	       !READ_ONCE(sim->queue_full);
+	       !test_bit(GMRK_SIM_F_QFULL, &sim->flags);
 }
 
 /* Fetch up to @max descriptors into the fifo; returns how many. */
@@ -468,7 +468,7 @@ static bool gmrk_sim_complete(struct gmrk_sim_queue *q,
 	u64 base;
 
 	spin_lock_irqsave(&sim->lock, flags);
-	if (q->gen != gen || sim->dying) {
+	if (q->gen != gen || test_bit(GMRK_SIM_F_DYING, &sim->flags)) {
 		spin_unlock_irqrestore(&sim->lock, flags);
 		return false;
 	}
@@ -576,7 +576,8 @@ static void gmrk_sim_deliver_latched(struct gmrk_sim_queue *q)
 	unsigned long flags;
 
 	spin_lock_irqsave(&sim->lock, flags);
-	if (q->irq_kick && q->irq_latched && sim->gd && !sim->dying &&
+	if (q->irq_kick && q->irq_latched && sim->gd &&
+	    !test_bit(GMRK_SIM_F_DYING, &sim->flags) &&
 	    !(gmrk_sim_reg(sim, GMRK_REG_INTR_MASK) & BIT(q->qid))) {
 		q->irq_latched = false;
 		gd = sim->gd;
@@ -598,7 +599,7 @@ void gmrk_sim_queue_work(struct work_struct *work)
 
 		gmrk_sim_sync_gen(q);
 		fetched = gmrk_sim_fetch(q, GMRK_SIM_FETCH_BATCH);
-		if (q->fifo_count && !READ_ONCE(q->sim->stall))
+		if (q->fifo_count && !test_bit(GMRK_SIM_F_STALL, &q->sim->flags))
 			gmrk_sim_run_one(q);
 		else if (!fetched)
 			break;	/* idle, or stalled with nothing more to fetch */

@@ -38,7 +38,7 @@ static int gmrk_raw(gmrk_ctx *ctx, enum gmrk_cipher c, const uint8_t *key,
 		GMRK_STAT_ADD(ctx, errors, 1);
 		return rc;
 	}
-	rc = gmrk__aead_init(&a, c, key, keylen, err);
+	rc = gmrk__aead_init(&a, c, key, keylen, ctx->flags, err);
 	if (!rc)
 		rc = gmrk__run(ctx, &a, &r, NULL, NULL, err);
 	gmrk__aead_clear(&a);

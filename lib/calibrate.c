@@ -72,7 +72,7 @@ void gmrk__calibrate(struct gmrk_ctx *ctx, struct gmrk_aead *real)
 		return;
 	/* a throw-away key, so the real key's nonce budget is not touched */
 	if (gmrk__getrandom(key, sizeof(key)) ||
-	    gmrk__aead_init(&a, c, key, real->keylen, NULL))
+	    gmrk__aead_init(&a, c, key, real->keylen, ctx->flags, NULL))
 		return;
 	buf = calloc(1, sizes[3]);
 	if (!buf || gmrk__af_bind(ctx, &a, GMRK_AF_CARD))

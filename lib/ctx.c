@@ -211,7 +211,7 @@ int gmrk_backend_available(gmrk_ctx *ctx, enum gmrk_backend b, enum gmrk_cipher 
 	gmrk__probe(ctx);
 	if (b == GMRK_BACKEND_CARD && !ctx->probe.card[c][0])
 		return 0;
-	if (gmrk__aead_init(&a, c, key, gmrk__block_keylen(c), NULL))
+	if (gmrk__aead_init(&a, c, key, gmrk__block_keylen(c), ctx->flags, NULL))
 		return 0;
 	ok = !gmrk__af_bind(ctx, &a, b == GMRK_BACKEND_CARD ? GMRK_AF_CARD : GMRK_AF_KERNEL);
 	gmrk__aead_clear(&a);
@@ -225,7 +225,7 @@ int gmrk_stats(gmrk_ctx *ctx, struct gmrk_stats *st)
 	if (!ctx || !st)
 		return -GMRK_E_INVAL;
 	memset(st, 0, sizeof(*st));
-#define LOAD(f) __atomic_load_n(&ctx->st.f, __ATOMIC_RELAXED)
+#define LOAD(f) (ctx->st.f)
 	st->seals = LOAD(seals);
 	st->opens = LOAD(opens);
 	for (b = 0; b < GMRK_BACKEND_COUNT; b++) {
@@ -257,7 +257,8 @@ void gmrk_stats_reset(gmrk_ctx *ctx)
 }
 
 /*
- * Nonces: 12 bytes from getrandom(), read 1 KiB at a time. A forked child
+ * Nonces: 12 bytes from getrandom(), read 4 KiB at a time (one system
+ * call per 341 blocks). A forked child
  * must not reuse the parent's buffered bytes (the same nonces under the
  * same keys), so a fork bumps a process-wide generation and every context
  * refills when its generation is stale.
@@ -289,9 +290,8 @@ int gmrk__nonce(struct gmrk_ctx *ctx, uint8_t nonce[GMRK_NONCE_LEN])
 		ctx->rnd_pos = 0;
 		ctx->rnd_gen = gen;
 	}
+	/* nonces are public (they go in the header): no need to wipe them */
 	memcpy(nonce, ctx->rnd + ctx->rnd_pos, GMRK_NONCE_LEN);
-	/* never hand out the same bytes twice */
-	gmrk__memzero(ctx->rnd + ctx->rnd_pos, GMRK_NONCE_LEN);
 	ctx->rnd_pos += GMRK_NONCE_LEN;
 	return 0;
 }

@@ -18,6 +18,7 @@
 struct kcapi_handle;
 struct evp_cipher_ctx_st;
 struct gmrk_sm4gcm;
+struct gcry_cipher_handle;
 
 #define GMRK_MAXKEY	32
 #define GMRK_AAD_STACK	256	/* AAD up to this size is built on the stack */
@@ -84,13 +85,16 @@ struct gmrk_aead {
 	enum gmrk_cipher cipher;
 	size_t keylen;
 	uint8_t key[GMRK_MAXKEY];
-	struct evp_cipher_ctx_st *enc, *dec;
+	struct evp_cipher_ctx_st *enc, *dec;	/* GMRK_SOFT_IMPL=openssl */
+	struct gcry_cipher_handle *gcry;	/* libgcrypt (default) */
 	struct gmrk_sm4gcm *sm4;
 	struct gmrk_afslot af[GMRK_AF_COUNT];
 };
 
+/* @flags: the context's GMRK_CFG_* (GMRK_CFG_SOFT_OPENSSL picks EVP) */
 int gmrk__aead_init(struct gmrk_aead *a, enum gmrk_cipher c,
-		    const uint8_t *key, size_t keylen, gmrk_error *err);
+		    const uint8_t *key, size_t keylen, unsigned int flags,
+		    gmrk_error *err);
 void gmrk__aead_clear(struct gmrk_aead *a);
 
 /* one AEAD request, whichever path runs it */
@@ -178,15 +182,15 @@ struct gmrk_ctx {
 	struct gmrk_ek ek;
 	struct gmrk_probe probe;
 	bool af_seen[GMRK_AF_COUNT][GMRK_CIPHER_COUNT];	/* a bind ever worked */
-	struct gmrk_counters st;	/* updated with __atomic builtins */
+	struct gmrk_counters st;
 	/* nonce randomness, refilled from getrandom() */
-	uint8_t rnd[1024];
+	uint8_t rnd[4092];	/* a multiple of GMRK_NONCE_LEN */
 	size_t rnd_pos;
 	unsigned int rnd_gen;
 };
 
-#define GMRK_STAT_ADD(ctx, field, n) \
-	__atomic_fetch_add(&(ctx)->st.field, (n), __ATOMIC_RELAXED)
+/* only the calling thread counts (batch workers do not), so no atomics */
+#define GMRK_STAT_ADD(ctx, field, n) ((ctx)->st.field += (n))
 
 /* 12 fresh random bytes; getrandom() buffered, discarded across fork() */
 int gmrk__nonce(struct gmrk_ctx *ctx, uint8_t nonce[GMRK_NONCE_LEN]);

@@ -76,7 +76,7 @@ static int gmrk_wrap(gmrk_ctx *ctx, struct gmrk_kf_entry *e, uint8_t *aek,
 	if (gmrk_kek(&ctx->ek, e, kek, keklen))
 		return gmrk__err(err, GMRK_E_UNSUPPORTED,
 				 "key file '%s': key derivation failed", path);
-	rc = gmrk__aead_init(&a, e->wrap, kek, keklen, err);
+	rc = gmrk__aead_init(&a, e->wrap, kek, keklen, ctx->flags, err);
 	gmrk__memzero(kek, sizeof(kek));
 	if (rc)
 		return rc;
@@ -354,7 +354,7 @@ int gmrk__key_aead(gmrk_key *key, struct gmrk_keyver *kv, enum gmrk_cipher c,
 		gmrk__memzero(sub, sizeof(sub));
 		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
 	}
-	rc = gmrk__aead_init(a, c, sub, sublen, err);
+	rc = gmrk__aead_init(a, c, sub, sublen, key->ctx->flags, err);
 	gmrk__memzero(sub, sizeof(sub));
 	if (rc) {
 		free(a);

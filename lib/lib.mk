@@ -15,7 +15,7 @@ LIB_SRCS := $(addprefix lib/,error.c util.c cipher.c soft.c afalg.c probe.c \
 	batch.c aead.c)
 LIB_HDRS := lib/include/gmrk/gmrk.h
 LIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib -fPIC
-LIB_LIBS := -lkcapi -lcrypto -lpthread
+LIB_LIBS := -lkcapi -lgcrypt -lcrypto -lpthread
 
 # libgmrk's SM4-GCM comes from lib/sm4 (its own fragment). Only use it
 # once every file it lists exists, so the tree builds while it lands;
@@ -61,10 +61,17 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 
-$(LIB_PC): lib/gmrk.pc.in lib/lib.mk
+# The pc file names PREFIX, so it is rewritten whenever PREFIX changes.
+GMRK_PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	-e 's|@VERSION@|$(GMRK_VERSION)|' lib/gmrk.pc.in
+
+$(LIB_PC): lib/gmrk.pc.in lib/lib.mk FORCE
 	@mkdir -p $(dir $@)
-	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@VERSION@|$(GMRK_VERSION)|' $< > $@
+	@$(GMRK_PC_SED) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: install-lib
 install-lib: lib

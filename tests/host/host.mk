@@ -34,7 +34,7 @@ $(HOST_OUT)/test_%: $(HOST_OUT)/obj/tests/host/test_%.o $(HOST_COMMON) $(HOST_LI
 
 $(HOST_CLI): $(HOST_CLI_OBJS) $(HOST_LIB_OBJS)
 	@echo "  LD [san] $@"
-	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lkcapi -lcrypto -lpthread
+	@$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIB_LIBS)
 
 check-host: deps host-tests
 	@mkdir -p $(RESULTS)

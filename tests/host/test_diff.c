@@ -73,9 +73,10 @@ static size_t pick_len(int i)
 	return (size_t)(th_rand() % (i % 10 == 0 ? 70000 : 3000));
 }
 
-static void diff_cipher(enum gmrk_cipher c, size_t klen, bool with_openssl)
+static void diff_cipher(enum gmrk_cipher c, size_t klen, bool with_openssl,
+			unsigned int flags)
 {
-	gmrk_ctx *ctx = th_ctx(GMRK_BACKEND_SOFT, c, 0);
+	gmrk_ctx *ctx = th_ctx(GMRK_BACKEND_SOFT, c, flags);
 	uint8_t key[32], iv[12], aad[300], t1[16], t2[16], t3[16];
 	gmrk_error err;
 	int i;
@@ -115,14 +116,26 @@ static void diff_cipher(enum gmrk_cipher c, size_t klen, bool with_openssl)
 	gmrk_ctx_free(ctx);
 }
 
-static void test_diff_aes128(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 16, true); }
-static void test_diff_aes192(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 24, true); }
-static void test_diff_aes256(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 32, true); }
-static void test_diff_sm4(void **s) { (void)s; diff_cipher(GMRK_CIPHER_SM4_GCM, 16, false); }
+/* libgmrk's default software path (libgcrypt for AES and ChaCha, lib/sm4) */
+static void test_diff_aes128(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 16, true, 0); }
+static void test_diff_aes192(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 24, true, 0); }
+static void test_diff_aes256(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 32, true, 0); }
+static void test_diff_sm4(void **s) { (void)s; diff_cipher(GMRK_CIPHER_SM4_GCM, 16, false, 0); }
 static void test_diff_chachapoly(void **s)
 {
 	(void)s;
-	diff_cipher(GMRK_CIPHER_CHACHA20_POLY1305, 32, true);
+	diff_cipher(GMRK_CIPHER_CHACHA20_POLY1305, 32, true, 0);
+}
+
+/* its OpenSSL EVP alternative (GMRK_CFG_SOFT_OPENSSL) */
+#define OSSL GMRK_CFG_SOFT_OPENSSL
+static void test_diff_evp_aes128(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 16, true, OSSL); }
+static void test_diff_evp_aes192(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 24, true, OSSL); }
+static void test_diff_evp_aes256(void **s) { (void)s; diff_cipher(GMRK_CIPHER_AES_GCM, 32, true, OSSL); }
+static void test_diff_evp_chachapoly(void **s)
+{
+	(void)s;
+	diff_cipher(GMRK_CIPHER_CHACHA20_POLY1305, 32, true, OSSL);
 }
 
 /*
@@ -196,6 +209,10 @@ int main(void)
 		cmocka_unit_test(test_diff_aes256),
 		cmocka_unit_test(test_diff_sm4),
 		cmocka_unit_test(test_diff_chachapoly),
+		cmocka_unit_test(test_diff_evp_aes128),
+		cmocka_unit_test(test_diff_evp_aes192),
+		cmocka_unit_test(test_diff_evp_aes256),
+		cmocka_unit_test(test_diff_evp_chachapoly),
 		cmocka_unit_test(test_block_layout_matches_spec),
 	};
 

@@ -75,7 +75,7 @@ static const struct kat kats[] = {
 	  "76fc6ece0f4e1768cddf8853bb2d551b" },
 };
 
-static void run_kat(const struct kat *k, enum gmrk_backend b)
+static void run_kat(const struct kat *k, enum gmrk_backend b, unsigned int flags)
 {
 	size_t klen, ivlen, alen, plen, clen, tlen;
 	uint8_t *key = th_hex(k->key, &klen), *iv = th_hex(k->iv, &ivlen);
@@ -83,7 +83,7 @@ static void run_kat(const struct kat *k, enum gmrk_backend b)
 	uint8_t *ct = th_hex(k->ct, &clen), *tag = th_hex(k->tag, &tlen);
 	uint8_t *out = calloc(1, plen + 1), *back = calloc(1, plen + 1);
 	uint8_t t[GMRK_TAG_LEN];
-	gmrk_ctx *ctx = th_ctx(b, k->c, 0);
+	gmrk_ctx *ctx = th_ctx(b, k->c, flags);
 	gmrk_error err;
 	int rc;
 
@@ -130,14 +130,21 @@ static void test_kat_soft(void **state)
 {
 	const struct kat *k = *state;
 
-	run_kat(k, GMRK_BACKEND_SOFT);
+	run_kat(k, GMRK_BACKEND_SOFT, 0);
+}
+
+static void test_kat_openssl(void **state)
+{
+	const struct kat *k = *state;
+
+	run_kat(k, GMRK_BACKEND_SOFT, GMRK_CFG_SOFT_OPENSSL);
 }
 
 static void test_kat_auto(void **state)
 {
 	const struct kat *k = *state;
 
-	run_kat(k, GMRK_BACKEND_AUTO);
+	run_kat(k, GMRK_BACKEND_AUTO, 0);
 }
 
 /* The error message of a wrong-key decrypt names the cipher, as the mission asks. */
@@ -156,15 +163,22 @@ static void test_auth_message_names_cipher(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[2 * sizeof(kats) / sizeof(kats[0]) + 1];
+	struct CMUnitTest tests[3 * sizeof(kats) / sizeof(kats[0]) + 1];
 	size_t i, n = 0;
-	static char names[2 * sizeof(kats) / sizeof(kats[0])][64];
+	static char names[3 * sizeof(kats) / sizeof(kats[0])][64];
 
 	for (i = 0; i < sizeof(kats) / sizeof(kats[0]); i++) {
 		snprintf(names[n], sizeof(names[n]), "kat %s soft", kats[i].name);
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_kat_soft, (void *)&kats[i]);
 		tests[n].name = names[n];
 		n++;
+		if (kats[i].c != GMRK_CIPHER_SM4_GCM) {
+			snprintf(names[n], sizeof(names[n]), "kat %s soft-openssl", kats[i].name);
+			tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_kat_openssl,
+										  (void *)&kats[i]);
+			tests[n].name = names[n];
+			n++;
+		}
 		snprintf(names[n], sizeof(names[n]), "kat %s auto", kats[i].name);
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_kat_auto, (void *)&kats[i]);
 		tests[n].name = names[n];

@@ -159,7 +159,7 @@ static void test_never_afalg(void **s)
 	/* and the AF_ALG runner itself refuses the empty request */
 	assert_int_equal(gmrk__af_run(NULL, &r), -EINVAL);
 	/* the router agrees */
-	assert_int_equal(gmrk__aead_init(&a, GMRK_CIPHER_AES_GCM, key, 32, NULL), 0);
+	assert_int_equal(gmrk__aead_init(&a, GMRK_CIPHER_AES_GCM, key, 32, 0, NULL), 0);
 	assert_int_equal(gmrk__route(ctx, &a, &r), GMRK_BACKEND_SOFT);
 	r.len = n;
 	r.in = r.out = big;
@@ -191,7 +191,7 @@ static void test_auto_routing(void **s)
 	assert_int_equal(st.threshold[GMRK_CIPHER_AES_GCM], 4096);
 	assert_int_equal(st.threshold[GMRK_CIPHER_SM4_GCM], 8192);
 	assert_int_equal(st.threshold[GMRK_CIPHER_CHACHA20_POLY1305], 32768);
-	assert_int_equal(gmrk__aead_init(&a, GMRK_CIPHER_AES_GCM, key, 32, NULL), 0);
+	assert_int_equal(gmrk__aead_init(&a, GMRK_CIPHER_AES_GCM, key, 32, 0, NULL), 0);
 	r.len = 100;
 	assert_int_equal(gmrk__route(ctx, &a, &r), GMRK_BACKEND_SOFT);
 	r.len = 8192;

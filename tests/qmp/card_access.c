@@ -21,7 +21,7 @@
 #define PCI_CMD_MEM	0x2
 #define PCI_CMD_MASTER	0x4
 
-void msleep(unsigned int ms)
+void card_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -150,7 +150,7 @@ int card_reset(struct card *c)
 	for (int i = 0; i < 1000; i++) {
 		if (!(card_rd(c, GMRK_REG_CTRL) & GMRK_CTRL_RESET))
 			return 0;
-		msleep(1);
+		card_sleep_ms(1);
 	}
 	return -ETIMEDOUT;
 }
@@ -245,7 +245,7 @@ uint32_t ring_wait(struct card *c, struct card_ring *r, uint32_t n, unsigned int
 
 	/* Poll: the VM runs under TCG, where a job can take milliseconds. */
 	for (unsigned int waited = 0; got < n && waited < ms; waited++) {
-		msleep(1);
+		card_sleep_ms(1);
 		got = ring_ready(c, r);
 	}
 	__sync_synchronize();

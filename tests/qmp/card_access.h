@@ -101,6 +101,6 @@ void ring_consume(struct card *c, struct card_ring *r, uint32_t n);
 int ring_run(struct card *c, struct card_ring *r, const struct gmrk_desc *d);
 
 /* Sleep @ms milliseconds. */
-void msleep(unsigned int ms);
+void card_sleep_ms(unsigned int ms);
 
 #endif /* GMRK_QMP_CARD_ACCESS_H */

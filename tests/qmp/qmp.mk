@@ -23,7 +23,8 @@ QMP_ST := $(TOP)/tests/selftests/gmrk
 QMP_PROGS := model/qmp_10_model faults/qmp_20_faults unplug/qmp_30_unplug \
 	twocards/qmp_40_two_cards
 
-QMP_KSFT_DIR = $(shell $(TOP)/tools/ksrc.sh)/tools/testing/selftests
+# kselftest_harness.h: tools/ksrc.sh is asked once per make run, when needed.
+QMP_KSFT_DIR = $(eval QMP_KSFT_DIR := $(shell $(TOP)/tools/ksrc.sh)/tools/testing/selftests)$(QMP_KSFT_DIR)
 QMP_CFLAGS = $(USER_CFLAGS) $(SAN_CFLAGS) -Wno-unused-parameter \
 	-I$(QMP_SRC) -I$(QMP_ST) -I$(TOP)/driver -I$(QMP_KSFT_DIR)
 QMP_LDLIBS := -lcrypto -lpthread

@@ -242,7 +242,7 @@ static int host_sync(struct card *c, struct card_ring *r)
 	for (i = 0; i < HOOK_WAIT_MS; i++) {
 		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
 			break;
-		msleep(1);
+		card_sleep_ms(1);
 	}
 	if (i == HOOK_WAIT_MS)
 		return -ETIMEDOUT;
@@ -642,13 +642,13 @@ TEST_F(card, fetch_needs_cq_room)
 		ring_put(r, &d);
 	}
 	ring_doorbell(c, r);
-	msleep(300);
+	card_sleep_ms(300);
 	EXPECT_EQ((uint32_t)RING_SIZE, card_qrd(c, 0, GMRK_Q_SQ_HEAD));
 	EXPECT_EQ((uint32_t)RING_SIZE, card_qrd(c, 0, GMRK_Q_CQ_TAIL));
 	/* Free three CQ slots: exactly three more jobs run. */
 	r->cq_head = 0;
 	card_qwr(c, 0, GMRK_Q_CQ_HEAD, 3);
-	msleep(300);
+	card_sleep_ms(300);
 	EXPECT_EQ((uint32_t)RING_SIZE + 3, card_qrd(c, 0, GMRK_Q_SQ_HEAD));
 	EXPECT_EQ((uint32_t)RING_SIZE + 3, card_qrd(c, 0, GMRK_Q_CQ_TAIL));
 	/* Consume everything: the rest completes, in order. */
@@ -818,10 +818,10 @@ TEST_F_TIMEOUT(card, fault_stall_then_release, 120)
 	ring_doorbell(c, &self->r);
 	/* Fetched ... */
 	for (i = 0; i < WAIT_MS && card_qrd(c, 0, GMRK_Q_SQ_HEAD) != 1; i++)
-		msleep(1);
+		card_sleep_ms(1);
 	ASSERT_EQ(1u, card_qrd(c, 0, GMRK_Q_SQ_HEAD));
 	/* ... but not completed while stalled. */
-	msleep(300);
+	card_sleep_ms(300);
 	EXPECT_EQ(0u, card_qrd(c, 0, GMRK_Q_CQ_TAIL));
 	/* Released: it completes. */
 	hook("qom-set " CARD_ID " stall false");
@@ -841,7 +841,7 @@ TEST_F_TIMEOUT(card, fault_stall_reset_drops_jobs, 120)
 	ring_put(&self->r, &d);
 	ring_doorbell(c, &self->r);
 	for (i = 0; i < WAIT_MS && card_qrd(c, 0, GMRK_Q_SQ_HEAD) != 1; i++)
-		msleep(1);
+		card_sleep_ms(1);
 	ASSERT_EQ(1u, card_qrd(c, 0, GMRK_Q_SQ_HEAD));
 	/* Reset with the job in flight; the stall knob stays set. */
 	ASSERT_EQ(0, card_reset(c));
@@ -853,7 +853,7 @@ TEST_F_TIMEOUT(card, fault_stall_reset_drops_jobs, 120)
 	hook("qom-set " CARD_ID " stall false");
 	ASSERT_EQ(1u, ring_wait(c, &self->r, 1, HOOK_WAIT_MS));
 	/* Only the new job completes; the dropped one never shows up. */
-	msleep(200);
+	card_sleep_ms(200);
 	EXPECT_EQ(1u, card_qrd(c, 0, GMRK_Q_CQ_TAIL));
 	cpl = ring_cpl(&self->r, 0);
 	EXPECT_EQ(le64toh(d.cookie), cpl.cookie);
@@ -871,12 +871,12 @@ TEST_F_TIMEOUT(card, fault_fatal, 120)
 	for (i = 0; i < HOOK_WAIT_MS; i++) {
 		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
 			break;
-		msleep(1);
+		card_sleep_ms(1);
 	}
 	ASSERT_EQ(GMRK_STATUS_READY | GMRK_STATUS_FATAL, card_rd(c, GMRK_REG_STATUS));
 	ring_put(&self->r, &d);
 	ring_doorbell(c, &self->r);
-	msleep(300);
+	card_sleep_ms(300);
 	EXPECT_EQ(0u, card_qrd(c, 0, GMRK_Q_SQ_HEAD)) TH_LOG("a fatal card fetches nothing");
 	/* CTRL.RESET recovers it. */
 	ASSERT_EQ(0, card_reset(c));
@@ -895,7 +895,7 @@ TEST_F_TIMEOUT(card, fault_queue_full, 120)
 	HOST_SYNC();
 	ring_put(&self->r, &d);
 	ring_doorbell(c, &self->r);
-	msleep(300);
+	card_sleep_ms(300);
 	EXPECT_EQ(0u, card_qrd(c, 0, GMRK_Q_SQ_HEAD));
 	hook("qom-set " CARD_ID " queue-full false");
 	ASSERT_EQ(1u, ring_wait(c, &self->r, 1, HOOK_WAIT_MS));

@@ -33,6 +33,8 @@ $(VMLIB_OUT)/tests/gmrk_lib_%: $(VMLIB_OUT)/obj/vmlib_%.o $(VMLIB_COMMON) $(LIB_
 	@$(CC) -o $@ $< $(VMLIB_COMMON) -L$(LIB_OUT) -lgmrk -lcmocka -lpthread \
 		-Wl,-rpath,$(LIB_OUT)
 
+.SECONDARY: $(VMLIB_COMMON) $(VMLIB_OUT)/obj/vmlib_10_paths.o $(VMLIB_OUT)/obj/vmlib_20_fallback.o
+
 check-vm-lib: module vmlib-tests
 	@mkdir -p $(RESULTS)
 	@$(TOP)/tests/vm/run.sh --mode sim --name check-lib --tests $(VMLIB_OUT)/tests \

@@ -244,6 +244,20 @@ static void test_corrupting_device(void **s)
 	gmrk_ctx_free(soft);
 }
 
+static bool card_listed(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/crypto", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "gcm-aes-gmrk"))
+			found = true;
+	fclose(f);
+	return found;
+}
+
 static void recreate_device(void)
 {
 	assert_int_equal(vm_write(SIM_NEW, "0 4"), 0);
@@ -276,14 +290,28 @@ static void test_device_removed_mid_batch(void **s)
 	       (unsigned long long)st.ops[GMRK_BACKEND_SOFT], (unsigned long long)st.fallbacks);
 	assert_int_equal(st.ops[GMRK_BACKEND_CARD] + st.ops[GMRK_BACKEND_SOFT], NB);
 	assert_true(st.ops[GMRK_BACKEND_SOFT] >= st.fallbacks);
-	/* no card now: the forced card context still seals, in software, counted */
+	/*
+	 * No card now. Once the driver has unregistered the card's algorithms
+	 * (after the last socket on them closed), a forced-card context still
+	 * seals everything: in software, flagged and counted as fallbacks.
+	 */
 	batch_free(&t);
+	for (i = 0; i < 50 && card_listed(); i++)
+		msleep(100);
+	assert_false(card_listed());
+	msleep(1100);	/* libgmrk re-reads /proc/crypto at most once a second */
+	gmrk_stats_reset(ctx);
 	batch_init(&t, ctx, 4);
 	batch_run(&t);
 	assert_int_equal(t.rc, 0);
 	batch_verify(&t);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		assert_int_equal(t.b[i].backend, GMRK_BACKEND_SOFT);
+		assert_int_equal(t.b[i].flags, GMRK_BLOCK_FALLBACK);
+	}
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_int_equal(st.fallbacks, 4);
+	assert_int_equal(st.ops[GMRK_BACKEND_SOFT], 4);
 	/* a device again: after the re-probe interval the card is used again */
 	recreate_device();
 	for (i = 0; i < 30 && !back_on_card; i++) {

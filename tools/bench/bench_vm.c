@@ -183,7 +183,7 @@ static void teardown(struct run *r)
 int main(int argc, char **argv)
 {
 	struct bench_opts o = {
-		.runs = 3, .min_s = 0.1,
+		.runs = 5, .min_s = 0.1,
 		.sizes = { 64, 256, 4096, 65536, 1 << 20 }, .nsizes = 5,
 	};
 	size_t ci, si;

@@ -116,18 +116,45 @@ add_deb_src() {
 # ---- Debian's QEMU source, downloaded and unpacked once per version ----
 
 src_version() {
-	# The version apt-get source would fetch: the first (highest) candidate.
-	apt-cache showsrc qemu 2>/dev/null | awk '/^Version:/ { print $2; exit }'
+	# The version apt-get source would fetch: the highest one on offer
+	# (bookworm and bookworm-security may both list one).
+	local v best=""
+	for v in $(apt-cache showsrc qemu 2>/dev/null | awk '/^Version:/ { print $2 }'); do
+		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+			best=$v
+		fi
+	done
+	echo "$best"
+}
+
+# The newest source already unpacked, for when apt cannot tell (offline).
+cached_version() {
+	local d best=""
+	for d in "$cache"/qemu-src/*/tree; do
+		[ -d "$d" ] || continue
+		d=${d%/tree}
+		d=${d##*/}
+		if [ -z "$best" ] || dpkg --compare-versions "$d" gt "$best"; then
+			best=$d
+		fi
+	done
+	echo "$best"
 }
 
 ver=$(src_version || true)
 if [ -z "$ver" ]; then
-	have_deb_src || add_deb_src
-	ver=$(src_version || true)
-	[ -n "$ver" ] || {
-		[ "$(id -u)" = 0 ] && { apt-get update -q >&2; ver=$(src_version || true); }
+	ver=$(cached_version)
+	if [ -n "$ver" ]; then
+		log "apt-cache knows no qemu source; using the cached $ver"
+	else
+		have_deb_src || add_deb_src
+		ver=$(src_version || true)
+		if [ -z "$ver" ] && [ "$(id -u)" = 0 ]; then
+			apt-get update -q >&2
+			ver=$(src_version || true)
+		fi
 		[ -n "$ver" ] || die "apt-cache showsrc qemu finds nothing (deb-src configured? apt-get update run?)"
-	}
+	fi
 fi
 uver=${ver#*:}	# the epoch is not part of file names
 srcdir=$cache/qemu-src/$uver
@@ -152,8 +179,8 @@ fi
 # ---- Cache keys ----
 
 # thash: what the configured tree depends on; hash: that plus the model.
-thash=$(cat "$0" "${patch_files[@]}" <(echo "$ver") | sha256sum | cut -c1-16)
-hash=$(cat "$0" "${patch_files[@]}" <(echo "$ver") "${model_files[@]}" |
+thash=$(cat "$0" "${patch_files[@]}" <(echo "$uver") | sha256sum | cut -c1-16)
+hash=$(cat "$0" "${patch_files[@]}" <(echo "$uver") "${model_files[@]}" |
 	sha256sum | cut -c1-16)
 final=$cache/qemu-$hash
 tree=$cache/qemu-tree-$thash
@@ -247,6 +274,13 @@ if [ ! -f "$tree/.configured" ]; then
 	configure_tree "$tree"
 	touch "$tree/.configured"
 	trap - EXIT
+	# Trees of older build.sh versions are dead weight (~500 MB each);
+	# drop those no other run holds.
+	for old in "$cache"/qemu-tree-*; do
+		case $old in "$tree" | *.lock | *.tmp.*) continue ;; esac
+		[ -d "$old" ] || continue
+		(flock -n 8 && rm -rf "$old" "$old.lock") 8>"$old.lock" || true
+	done
 fi
 
 install_model "$tree"
@@ -267,5 +301,12 @@ cp "$tree/build/qemu-system-x86_64" "$ftmp/bin/"
 rm -rf "$final"
 mv "$ftmp" "$final"
 trap - EXIT
+
+# Each gmrk.c edit makes a new qemu-<hash>/ (~50 MB); keep the newest few.
+# shellcheck disable=SC2012
+ls -1dt "$cache"/qemu-[0-9a-f]*[0-9a-f] 2>/dev/null | grep -E '/qemu-[0-9a-f]{16}$' |
+	tail -n +5 | while read -r old; do
+		[ "$old" = "$final" ] || rm -rf "$old"
+	done
 log "emulator: $final/bin/qemu-system-x86_64"
 echo "$final/bin/qemu-system-x86_64" >&3

@@ -7,7 +7,7 @@
  * qemu-card.rst describes this model and its knobs.
  *
  *   BAR0   register file (GMRK_BAR_SIZE, 32-bit accesses only)
- *   BAR1   MSI-X table and PBA, one vector per queue
+ *   BAR1   MSI-X table and PBA, one vector per queue (absent with msix=off)
  *   INTx   pin A, used when the guest does not enable MSI-X
  *
  * Each queue has a submission ring of struct gmrk_desc and a completion
@@ -134,6 +134,7 @@ struct GmrkState {
     uint32_t num_queues;
     uint32_t depth;
     uint32_t max_data;
+    bool use_msix;
 
     /* Global registers */
     uint32_t ctrl;
@@ -338,7 +339,8 @@ static uint16_t gmrk_resolve(GmrkQueue *q, bool sgl, uint64_t addr,
         *nseg = 1;
         return GMRK_ST_OK;
     }
-    if (len == 0 || len > GMRK_SGL_MAX) {
+    if (len == 0 || len > GMRK_SGL_MAX ||
+        addr + len * sizeof(*q->sge) < addr) {
         return GMRK_ST_EINVAL;
     }
     if (pci_dma_read(pdev, addr, q->sge, len * sizeof(*q->sge)) != MEMTX_OK) {
@@ -489,8 +491,10 @@ static uint16_t gmrk_job_run(GmrkQueue *q, const struct gmrk_desc *d,
         return st;
     }
 
-    /* Room for the tag either way; all input is read before any output
-     * is written, which makes in-place (src == dst) jobs work. */
+    /*
+     * Room for the tag either way; all input is read before any output
+     * is written, which makes in-place (src == dst) jobs work.
+     */
     buf = g_malloc((uint64_t)aad_len + data_len + GMRK_TAG_MAX);
     st = gmrk_dma_segs(q, q->src_seg, nsrc, buf, false);
     if (st == GMRK_ST_OK) {
@@ -659,9 +663,8 @@ static void gmrk_update_irq(GmrkState *s)
             level = true;
         }
     }
-    if (!msix_enabled(pdev)) {
-        pci_set_irq(pdev, level);
-    }
+    /* INTx stays low while MSI-X is on, even if it was high before. */
+    pci_set_irq(pdev, level && !msix_enabled(pdev));
 }
 
 /* ---- Reset ---- */
@@ -799,8 +802,10 @@ static void gmrk_queue_write(GmrkQueue *q, hwaddr reg, uint32_t val)
                       q->idx, (unsigned int)reg);
         return;
     }
-    /* Ring setup is latched at enable; changing it under a live queue
-     * would let the device and driver disagree about the ring. */
+    /*
+     * Ring setup is latched at enable; changing it under a live queue
+     * would let the device and driver disagree about the ring.
+     */
     if (q->ctrl) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "gmrk: queue %u: ring setup written while enabled\n",
@@ -1054,11 +1059,15 @@ static void gmrk_realize(PCIDevice *pdev, Error **errp)
     pci_register_bar(pdev, GMRK_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->regs);
 
-    if (msix_init_exclusive_bar(pdev, s->num_queues, GMRK_MSIX_BAR, errp)) {
-        return;
-    }
-    for (unsigned int i = 0; i < s->num_queues; i++) {
-        msix_vector_use(pdev, i);
+    /* msix=off leaves INTx only, to exercise a driver's shared-line path. */
+    if (s->use_msix) {
+        if (msix_init_exclusive_bar(pdev, s->num_queues, GMRK_MSIX_BAR,
+                                    errp)) {
+            return;
+        }
+        for (unsigned int i = 0; i < s->num_queues; i++) {
+            msix_vector_use(pdev, i);
+        }
     }
 
     for (unsigned int i = 0; i < GMRK_MAX_QUEUES; i++) {
@@ -1087,16 +1096,19 @@ static void gmrk_exit(PCIDevice *pdev)
 
     /* Jobs still held are dropped, as on reset; their keys are wiped. */
     gmrk_free_queues(s);
-    for (unsigned int i = 0; i < s->num_queues; i++) {
-        msix_vector_unuse(pdev, i);
+    if (msix_present(pdev)) {
+        for (unsigned int i = 0; i < s->num_queues; i++) {
+            msix_vector_unuse(pdev, i);
+        }
+        msix_uninit_exclusive_bar(pdev);
     }
-    msix_uninit_exclusive_bar(pdev);
 }
 
 static Property gmrk_properties[] = {
     DEFINE_PROP_UINT32("queues", GmrkState, num_queues, 4),
     DEFINE_PROP_UINT32("depth", GmrkState, depth, GMRK_DEF_DEPTH),
     DEFINE_PROP_UINT32("max-data", GmrkState, max_data, GMRK_DEF_MAX_DATA),
+    DEFINE_PROP_BOOL("msix", GmrkState, use_msix, true),
     DEFINE_PROP_END_OF_LIST(),
 };
 

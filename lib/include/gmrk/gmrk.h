@@ -111,6 +111,7 @@ const char *gmrk_backend_name(enum gmrk_backend b);
 #define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD_* */
 #define GMRK_CFG_CALIBRATE	(1u << 2)	/* measure card vs software thresholds at first use */
 #define GMRK_CFG_NO_MASTER_KEY	(1u << 3)	/* do not look for a master key at all */
+#define GMRK_CFG_SOFT_OPENSSL	(1u << 4)	/* software AES/ChaCha: OpenSSL, not libgcrypt */
 
 struct gmrk_config {
 	size_t size;			/* sizeof(struct gmrk_config); set by gmrk_config_init */

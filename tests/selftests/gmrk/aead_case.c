@@ -12,6 +12,16 @@ int aead_case_make(struct aead_case *c, const struct aead_alg *alg,
 		   size_t max_aad, size_t max_pt, bool enc, bool forged)
 {
 	size_t aadlen = prng_len(p, max_aad), ptlen = prng_len(p, max_pt);
+
+	return aead_case_make_sized(c, alg, key, authsize, p, aadlen, ptlen,
+				    enc, forged);
+}
+
+int aead_case_make_sized(struct aead_case *c, const struct aead_alg *alg,
+			 const uint8_t *key, unsigned int authsize,
+			 struct prng *p, size_t aadlen, size_t ptlen, bool enc,
+			 bool forged)
+{
 	size_t sealed = aadlen + ptlen + authsize;
 	uint8_t *plain, *seal;
 	int err;

@@ -44,6 +44,11 @@ enum case_verdict {
 int aead_case_make(struct aead_case *c, const struct aead_alg *alg,
 		   const uint8_t *key, unsigned int authsize, struct prng *p,
 		   size_t max_aad, size_t max_pt, bool enc, bool forged);
+/* The same with given AAD and plaintext sizes. */
+int aead_case_make_sized(struct aead_case *c, const struct aead_alg *alg,
+			 const uint8_t *key, unsigned int authsize,
+			 struct prng *p, size_t aadlen, size_t ptlen, bool enc,
+			 bool forged);
 void aead_case_free(struct aead_case *c);
 
 /* The AF_ALG operation that runs c. */

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Run the QMP scenarios of the emulated gm-rk card, one VM boot each, and
+# print one TAP document (version 13) merging their results.
+#
+#   tests/qmp/check.sh QMP_TESTS_DIR [SCENARIO...]
+#
+# QMP_TESTS_DIR is what `make qmp-tests` built ($(BUILD)/qmp-tests); each
+# scenario's programs are in its own subdirectory. Scenarios (default: all):
+#   model     the QEMU model against gmrk_hw.h from guest userspace, no driver
+#   faults    device errors, stall, FATAL, full rings, corruption under gmrk.ko
+#   unplug    hot-unplug of the card under AF_ALG load
+#   twocards  two cards, load spread over both
+# Every scenario runs with tests/qmp/qmp.py as the harness's host hook.
+# Exit status 1 if anything failed. Logs: $BUILD/vm/qmp-<scenario>/.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:?usage: check.sh QMP_TESTS_DIR [SCENARIO...]}
+shift
+scenarios=("$@")
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(model faults unplug twocards)
+module=$top/driver/gmrk.ko
+timeout=${GMRK_QMP_TIMEOUT:-900}
+
+# QEMU arguments and whether the driver is loaded, per scenario.
+scenario_args() {
+	case $1 in
+	model) echo "-device gmrk,id=card0" ;;
+	faults) echo "-device gmrk,id=card0" ;;
+	# Devices on q35's root bus cannot be unplugged; a root port can.
+	unplug) echo "-device pcie-root-port,id=rp0,chassis=1,slot=1 -device gmrk,id=card0,bus=rp0" ;;
+	# The second card without MSI-X: the driver's shared INTx path too.
+	twocards) echo "-device gmrk,id=card0 -device gmrk,id=card1,msix=off" ;;
+	*) return 1 ;;
+	esac
+}
+
+n=0 failed=0
+emit() {	# emit ok|not-ok TEXT
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=1
+	fi
+}
+
+echo "TAP version 13"
+if ! qemu=$("$top/tools/qemu/build.sh" 2>"${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log" | tail -1) ||
+	[ ! -x "$qemu" ]; then
+	sed 's/^/# /' "${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log" | tail -20
+	rm -f "${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log"
+	for s in "${scenarios[@]}"; do
+		emit not-ok "$s: no emulator (tools/qemu/build.sh failed)"
+	done
+	echo "1..$n"
+	exit 1
+fi
+rm -f "${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log"
+echo "# emulator: $qemu"
+
+for s in "${scenarios[@]}"; do
+	if ! args=$(scenario_args "$s"); then
+		emit not-ok "$s: unknown scenario"
+		continue
+	fi
+	if [ ! -d "$out/$s" ]; then
+		emit not-ok "$s: $out/$s missing (make qmp-tests)"
+		continue
+	fi
+	mod=$module
+	if [ "$s" = model ]; then
+		mod=none
+	elif [ ! -f "$module" ]; then
+		emit not-ok "$s: driver/gmrk.ko not built (make module)"
+		continue
+	fi
+	echo "# scenario $s: $args"
+	tap=$(mktemp)
+	"$top/tests/vm/run.sh" --mode pci --name "qmp-$s" --qemu "$qemu" \
+		--module "$mod" --qemu-args "$args" --tests "$out/$s" \
+		--host-hook "python3 $here/qmp.py hook" \
+		--timeout "$timeout" --tap "$tap" >/dev/null 2>&1
+	rc=$?
+	if [ ! -s "$tap" ]; then
+		emit not-ok "$s: the VM run produced no results (exit $rc)"
+		rm -f "$tap"
+		continue
+	fi
+	# Renumber every result line under this scenario's name; keep comments.
+	while IFS= read -r line; do
+		case $line in
+		"TAP version"* | 1..*) ;;
+		"not ok "*)
+			rest=${line#not ok }
+			rest=${rest#* }
+			emit not-ok "$s: $rest"
+			;;
+		"ok "*)
+			rest=${line#ok }
+			rest=${rest#* }
+			emit ok "$s: $rest"
+			;;
+		*) echo "$line" ;;
+		esac
+	done <"$tap"
+	[ $rc -eq 0 ] || failed=1
+	rm -f "$tap"
+done
+echo "1..$n"
+exit $failed
