@@ -70,9 +70,10 @@ CHECK_STAGES := lint
 -include tools/demo/demo.mk
 -include tests/host/host.mk
 -include tests/host/sm4/sm4test.mk
+-include tests/host/keys/keys.mk
 -include tests/selftests/gmrk/selftests.mk
--include tests/vm/vm.mk
 -include tests/vmlib/vmlib.mk
+-include tests/vm/vm.mk
 -include tests/qmp/qmp.mk
 
 all: deps module lib gmrk $(ALL_TARGETS)

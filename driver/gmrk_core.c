@@ -406,11 +406,43 @@ static void gmrk_wipe_fetched(struct gmrk_queue *q, u32 sq_head)
 	}
 }
 
+/* Under q->lock: job @slot completed with @status; move it to @done. */
+static void gmrk_job_done(struct gmrk_queue *q, u32 slot, u16 status,
+			  struct list_head *done)
+{
+	struct gmrk_job *job = &q->jobs[slot];
+	struct gmrk_rctx *rctx = gmrk_rctx(job->req);
+
+	rctx->status = status;
+	list_add_tail(&rctx->node, done);
+	job->req = NULL;
+	__clear_bit(slot, q->job_map);
+	q->inflight--;
+	atomic_dec(&q->gd->inflight);
+
+	if (status == GMRK_ST_OK || status == GMRK_ST_EBADMSG) {
+		q->c.jobs++;
+		q->c.bytes += rctx->aad_len + rctx->data_len;
+	} else {
+		q->c.errors++;
+	}
+}
+
+/* Finish jobs the device completed (outside all locks). */
+static void gmrk_finish_list(struct gmrk_dev *gd, struct list_head *list)
+{
+	struct gmrk_rctx *rctx, *tmp;
+
+	list_for_each_entry_safe(rctx, tmp, list, node) {
+		list_del(&rctx->node);
+		gmrk_finish(gd, rctx->req);
+	}
+}
+
 /* Collect completions of @q; finish them outside the lock. */
 static void gmrk_queue_reap(struct gmrk_queue *q)
 {
 	struct gmrk_dev *gd = q->gd;
-	struct gmrk_rctx *rctx, *tmp;
 	u32 mask = gmrk_ring_mask(q);
 	LIST_HEAD(done);
 	u32 tail;
@@ -429,38 +461,19 @@ static void gmrk_queue_reap(struct gmrk_queue *q)
 		struct gmrk_cpl *cpl = &q->cq[q->cq_head & (q->size - 1)];
 		u64 cookie = le64_to_cpu(cpl->cookie);
 		u32 slot = cookie & GMRK_COOKIE_SLOT_MASK;
-		struct gmrk_job *job;
 
 		q->cq_head = (q->cq_head + 1) & mask;
 		gmrk_wipe_fetched(q, le16_to_cpu(cpl->sq_head));
-		if (slot >= q->size || !test_bit(slot, q->job_map))
+		if (slot >= q->size || !test_bit(slot, q->job_map) ||
+		    q->jobs[slot].cookie != cookie)
 			continue;	/* stale: from before a reset */
-		job = &q->jobs[slot];
-		if (job->cookie != cookie)
-			continue;
 
-		rctx = gmrk_rctx(job->req);
-		rctx->status = le16_to_cpu(cpl->status);
-		list_add_tail(&rctx->node, &done);
-		job->req = NULL;
-		__clear_bit(slot, q->job_map);
-		q->inflight--;
-		atomic_dec(&gd->inflight);
-
-		if (rctx->status == GMRK_ST_OK || rctx->status == GMRK_ST_EBADMSG) {
-			q->c.jobs++;
-			q->c.bytes += rctx->aad_len + rctx->data_len;
-		} else {
-			q->c.errors++;
-		}
+		gmrk_job_done(q, slot, le16_to_cpu(cpl->status), &done);
 	}
 	gmrk_wr(gd, GMRK_QREG(q->qid, GMRK_Q_CQ_HEAD), q->cq_head);
 	spin_unlock_bh(&q->lock);
 
-	list_for_each_entry_safe(rctx, tmp, &done, node) {
-		list_del(&rctx->node);
-		gmrk_finish(gd, rctx->req);
-	}
+	gmrk_finish_list(gd, &done);
 	if (!atomic_read(&gd->inflight))
 		wake_up(&gd->drain_wq);
 	if (READ_ONCE(gd->backlog_len))
@@ -711,24 +724,53 @@ static int gmrk_hw_start(struct gmrk_dev *gd)
 	return 0;
 }
 
+/* Stop posting to every queue and stop reaping them. */
+static void gmrk_queues_stop(struct gmrk_dev *gd)
+{
+	unsigned int i;
+
+	for (i = 0; i < gd->num_queues; i++) {
+		spin_lock_bh(&gd->queues[i].lock);
+		gd->queues[i].stopped = true;
+		spin_unlock_bh(&gd->queues[i].lock);
+	}
+}
+
 /*
- * Stop posting to @q and take every job off it onto @out. Returns how many
- * of them had passed the job timeout.
+ * Take every job back from a stopped queue once the device can no longer
+ * write to memory (reset, or gone). A job whose completion the device
+ * wrote before that is finished with its result (onto @done): its output
+ * is already in place, and redoing an in-place request from its
+ * overwritten input would be wrong. Any cookie in the ring that matches a
+ * job in flight is such a completion: cookies are never reused, and the
+ * ring was zeroed when the queue was programmed. The rest go to @redo.
+ * Returns how many of those had passed the job timeout.
  */
-static unsigned int gmrk_queue_abort(struct gmrk_queue *q,
-				     struct list_head *out)
+static unsigned int gmrk_queue_take_back(struct gmrk_queue *q,
+					 struct list_head *done,
+					 struct list_head *redo)
 {
 	unsigned long tmo = gmrk_timeout_jiffies();
-	unsigned int slot, expired = 0;
+	unsigned int slot, i, expired = 0;
 
+	if (!q->cq || !q->jobs || !q->job_map)
+		return 0;	/* bring-up failed before the queue existed */
 	spin_lock_bh(&q->lock);
-	q->stopped = true;
+	for (i = 0; i < q->size && q->inflight; i++) {
+		u64 cookie = le64_to_cpu(q->cq[i].cookie);
+
+		slot = cookie & GMRK_COOKIE_SLOT_MASK;
+		if (slot < q->size && test_bit(slot, q->job_map) &&
+		    q->jobs[slot].cookie == cookie)
+			gmrk_job_done(q, slot, le16_to_cpu(q->cq[i].status),
+				      done);
+	}
 	for_each_set_bit(slot, q->job_map, q->size) {
 		struct gmrk_job *job = &q->jobs[slot];
 
 		if (tmo && time_after(jiffies, job->submitted + tmo))
 			expired++;
-		list_add_tail(&gmrk_rctx(job->req)->node, out);
+		list_add_tail(&gmrk_rctx(job->req)->node, redo);
 		job->req = NULL;
 	}
 	bitmap_zero(q->job_map, q->size);
@@ -742,28 +784,34 @@ static void gmrk_reset_work_fn(struct work_struct *work)
 {
 	struct gmrk_dev *gd = container_of(work, struct gmrk_dev, reset_work);
 	unsigned int i, expired = 0;
+	LIST_HEAD(done);
 	LIST_HEAD(redo);
+	bool retry;
 	int ret;
 
 	mutex_lock(&gd->reset_lock);
 	spin_lock_bh(&gd->lock);
-	if (gd->state != GMRK_DS_ONLINE) {
+	retry = gd->state == GMRK_DS_FAILED;
+	if (gd->state != GMRK_DS_ONLINE && !retry) {
 		spin_unlock_bh(&gd->lock);
 		mutex_unlock(&gd->reset_lock);
 		return;
 	}
-	gd->state = GMRK_DS_RESETTING;
+	WRITE_ONCE(gd->state, GMRK_DS_RESETTING);
 	spin_unlock_bh(&gd->lock);
+	gd->last_reset = jiffies;
 
-	/* A reset drops the jobs in flight: take them all back first. */
+	/* The reset drops the jobs in flight; then take them all back. */
+	gmrk_queues_stop(gd);
+	ret = gmrk_hw_reset(gd);
 	for (i = 0; i < gd->num_queues; i++)
-		expired += gmrk_queue_abort(&gd->queues[i], &redo);
+		expired += gmrk_queue_take_back(&gd->queues[i], &done, &redo);
 	atomic64_add(expired, &gd->timeouts);
 	atomic64_inc(&gd->resets);
-	dev_warn(gd->dma_dev, "%s: resetting device (%u job(s) timed out)\n",
-		 gd->name, expired);
+	if (!retry)
+		dev_warn(gd->dma_dev, "%s: device reset (%u job(s) timed out)\n",
+			 gd->name, expired);
 
-	ret = gmrk_hw_reset(gd);
 	if (!ret && gd->ops->reset_done)
 		ret = gd->ops->reset_done(gd->priv);
 	if (!ret)
@@ -771,13 +819,16 @@ static void gmrk_reset_work_fn(struct work_struct *work)
 
 	spin_lock_bh(&gd->lock);
 	if (gd->state == GMRK_DS_RESETTING)
-		gd->state = ret ? GMRK_DS_FAILED : GMRK_DS_ONLINE;
+		WRITE_ONCE(gd->state, ret ? GMRK_DS_FAILED : GMRK_DS_ONLINE);
 	spin_unlock_bh(&gd->lock);
-	if (ret)
-		dev_err(gd->dma_dev, "%s: reset failed (%d), device offline\n",
-			gd->name, ret);
+	if (ret && !retry)
+		dev_err(gd->dma_dev, "%s: reset failed (%d), device offline; retrying every %u s\n",
+			gd->name, ret, GMRK_RETRY_RESET_S);
+	else if (!ret && retry)
+		dev_info(gd->dma_dev, "%s: device back online\n", gd->name);
 	mutex_unlock(&gd->reset_lock);
 
+	gmrk_finish_list(gd, &done);
 	gmrk_redo_list(gd, &redo);
 	if (!atomic_read(&gd->inflight))
 		wake_up(&gd->drain_wq);
@@ -834,6 +885,11 @@ static void gmrk_watchdog_fn(struct work_struct *work)
 		}
 		if (reset)
 			queue_work(gmrk_wq, &gd->reset_work);
+	} else if (READ_ONCE(gd->state) == GMRK_DS_FAILED &&
+		   time_after(jiffies, gd->last_reset +
+				       GMRK_RETRY_RESET_S * HZ)) {
+		/* A failed reset may succeed later (the card is still there). */
+		queue_work(gmrk_wq, &gd->reset_work);
 	}
 	if (READ_ONCE(gd->backlog_len))
 		gmrk_backlog_run(gd);
@@ -877,6 +933,7 @@ static int gmrk_queues_alloc(struct gmrk_dev *gd)
 	gd->queues = kcalloc(gd->num_queues, sizeof(*gd->queues), GFP_KERNEL);
 	if (!gd->queues)
 		return -ENOMEM;
+	/* Every queue is valid for teardown before any allocation fails. */
 	for (i = 0; i < gd->num_queues; i++) {
 		struct gmrk_queue *q = &gd->queues[i];
 
@@ -886,6 +943,10 @@ static int gmrk_queues_alloc(struct gmrk_dev *gd)
 		q->stopped = true;
 		spin_lock_init(&q->lock);
 		INIT_WORK(&q->done_work, gmrk_queue_done_work);
+	}
+	for (i = 0; i < gd->num_queues; i++) {
+		struct gmrk_queue *q = &gd->queues[i];
+
 		q->sq = dma_alloc_coherent(gd->dma_dev, q->size * sizeof(*q->sq),
 					   &q->sq_dma, GFP_KERNEL);
 		q->cq = dma_alloc_coherent(gd->dma_dev, q->size * sizeof(*q->cq),
@@ -1047,11 +1108,12 @@ static void gmrk_algs_put(void)
 
 static void gmrk_dev_teardown(struct gmrk_dev *gd, bool surprise)
 {
+	LIST_HEAD(done);
 	LIST_HEAD(left);
 	unsigned int i;
 
 	spin_lock_bh(&gd->lock);
-	gd->state = GMRK_DS_REMOVING;
+	WRITE_ONCE(gd->state, GMRK_DS_REMOVING);
 	WRITE_ONCE(gd->surprise, surprise);
 	spin_unlock_bh(&gd->lock);
 
@@ -1068,12 +1130,13 @@ static void gmrk_dev_teardown(struct gmrk_dev *gd, bool surprise)
 				   msecs_to_jiffies(GMRK_DRAIN_TIMEOUT_MS));
 
 	if (gd->queues) {
-		for (i = 0; i < gd->num_queues; i++)
-			gmrk_queue_abort(&gd->queues[i], &left);
 		/* Stop the device touching memory before it is unmapped. */
+		gmrk_queues_stop(gd);
 		if (!surprise && gmrk_hw_reset(gd))
 			dev_warn(gd->dma_dev, "%s: reset at removal failed\n",
 				 gd->name);
+		for (i = 0; i < gd->num_queues; i++)
+			gmrk_queue_take_back(&gd->queues[i], &done, &left);
 		WRITE_ONCE(gd->irq_off, true);
 		synchronize_rcu();
 		for (i = 0; i < gd->num_queues; i++)
@@ -1081,6 +1144,7 @@ static void gmrk_dev_teardown(struct gmrk_dev *gd, bool surprise)
 	}
 	cancel_work_sync(&gd->backlog_work);
 
+	gmrk_finish_list(gd, &done);
 	gmrk_redo_list(gd, &left);
 	gmrk_backlog_run(gd);		/* state REMOVING: all to software */
 
@@ -1163,7 +1227,7 @@ struct gmrk_dev *gmrk_dev_add(struct device *dma_dev,
 	gmrk_debugfs_add(gd);
 
 	spin_lock_bh(&gd->lock);
-	gd->state = GMRK_DS_ONLINE;
+	WRITE_ONCE(gd->state, GMRK_DS_ONLINE);
 	spin_unlock_bh(&gd->lock);
 	mutex_lock(&gmrk_devices_lock);
 	list_add_tail_rcu(&gd->node, &gmrk_devices);

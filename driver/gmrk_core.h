@@ -27,6 +27,7 @@
 #define GMRK_MAX_DEVICES	256		/* minors of /dev/gmrkN */
 #define GMRK_RESET_TIMEOUT_MS	1000		/* CTRL.RESET to STATUS.READY */
 #define GMRK_DRAIN_TIMEOUT_MS	2000		/* orderly removal waits this */
+#define GMRK_RETRY_RESET_S	10		/* a failed device is retried */
 
 /*
  * Cookie layout: low 16 bits the job slot, the rest a per-queue sequence
@@ -164,6 +165,7 @@ struct gmrk_dev {
 	struct gmrk_queue *queues;
 
 	struct mutex reset_lock;	/* serialises reset and removal */
+	unsigned long last_reset;	/* jiffies, under reset_lock */
 	struct delayed_work watchdog;
 	struct work_struct reset_work;
 	struct work_struct backlog_work;

@@ -107,8 +107,8 @@ enum gmrk_opcode {
 };
 
 enum gmrk_alg {
-	GMRK_ALG_AES_GCM	= 1,	/* key 16/24/32, iv 12, tag 4..16 */
-	GMRK_ALG_SM4_GCM	= 2,	/* key 16, iv 12, tag 4..16 */
+	GMRK_ALG_AES_GCM	= 1,	/* key 16/24/32, iv 12, tag 4, 8, 12..16 */
+	GMRK_ALG_SM4_GCM	= 2,	/* key 16, iv 12, tag 4, 8, 12..16 */
 	GMRK_ALG_CHACHAPOLY	= 3,	/* key 32, iv 12, tag 16 (RFC 8439) */
 };
 

@@ -11,8 +11,8 @@
  *
  * Removal: an orderly .remove lets the core drain the card; when the card
  * has already gone (a read of GMRK_REG_ID returns all ones, the value a
- * missing PCI function reads as) the core is told so and never touches the
- * registers again.
+ * missing PCI function reads as, or anything else but the magic) the core
+ * is told so and never touches the registers again.
  */
 
 #include <linux/bitops.h>
@@ -260,10 +260,19 @@ static void gmrk_pci_remove(struct pci_dev *pdev)
 	struct gmrk_pci *gp = pci_get_drvdata(pdev);
 	bool surprise;
 
+	/*
+	 * A card that went away reads all ones; anything but the magic
+	 * means the registers are not the card's any more either (its
+	 * memory decoding is off, say). Do not let the core touch them.
+	 */
 	surprise = pdev->error_state == pci_channel_io_perm_failure ||
-		   ioread32(gp->regs + GMRK_REG_ID) == U32_MAX;
-	if (surprise)
+		   !pci_device_is_present(pdev) ||
+		   ioread32(gp->regs + GMRK_REG_ID) != GMRK_ID_MAGIC;
+	if (surprise) {
 		set_bit(GMRK_PCI_F_GONE, &gp->flags);
+		/* If it is still there after all, it must not DMA any more. */
+		pci_clear_master(pdev);
+	}
 	gmrk_dev_remove(gp->gd, surprise);
 	/*
 	 * The core reset the card (or it is gone): no more interrupts from

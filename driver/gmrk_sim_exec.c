@@ -384,7 +384,7 @@ static void gmrk_sim_queue_error(struct gmrk_sim_queue *q)
 {
 	lockdep_assert_held(&q->sim->lock);
 	gmrk_sim_set_qreg(q, GMRK_Q_STATUS, GMRK_QSTATUS_ERROR);
-	dev_warn_ratelimited(&q->sim->dev, "queue %u: ring access failed, queue stopped\n",
+	dev_warn_ratelimited(&q->sim->dev, "queue %u: bad ring state, queue stopped\n",
 			     q->qid);
 }
 
@@ -422,6 +422,12 @@ static unsigned int gmrk_sim_fetch(struct gmrk_sim_queue *q, unsigned int max)
 		tail = gmrk_sim_qreg(q, GMRK_Q_SQ_TAIL);
 		cq_used = (gmrk_sim_qreg(q, GMRK_Q_CQ_TAIL) -
 			   gmrk_sim_qreg(q, GMRK_Q_CQ_HEAD)) & wrap;
+		if (((tail - head) & wrap) > size || cq_used > size) {
+			/* The driver rang past the ring: a bug, stop. */
+			gmrk_sim_queue_error(q);
+			spin_unlock_irqrestore(&sim->lock, flags);
+			break;
+		}
 		if (head == tail || q->fifo_count + cq_used >= size) {
 			q->cq_blocked = head != tail;
 			spin_unlock_irqrestore(&sim->lock, flags);

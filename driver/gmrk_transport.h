@@ -42,6 +42,12 @@ struct gmrk_transport_ops {
  *
  * Resets the device, sets up every queue, and registers the crypto
  * algorithms if this is the first device. May sleep.
+ *
+ * The algorithms' self-tests run inside this call, before the transport
+ * has the returned pointer to pass to gmrk_dev_queue_irq(); the core polls
+ * its completion rings until it returns. A transport must therefore raise
+ * every queue's interrupt path once after gmrk_dev_add() returns, so that
+ * completions signalled in between are not left waiting.
  * Return: the device or an ERR_PTR().
  */
 struct gmrk_dev *gmrk_dev_add(struct device *dma_dev,
@@ -58,6 +64,11 @@ struct gmrk_dev *gmrk_dev_add(struct device *dma_dev,
  * the device delivers it within the drain timeout, otherwise by redoing the
  * request in software or failing it with -ENODEV), and unregisters the
  * algorithms if this was the last device. May sleep.
+ *
+ * Before returning it resets the device, and a reset stops all device
+ * activity: after gmrk_dev_remove() the transport's interrupt path must not
+ * call gmrk_dev_queue_irq() again (disable or free its interrupts first, or
+ * check its own "removed" state), because @gd is freed.
  */
 void gmrk_dev_remove(struct gmrk_dev *gd, bool surprise);
 

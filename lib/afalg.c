@@ -66,8 +66,18 @@ int gmrk__af_bind(struct gmrk_ctx *ctx, struct gmrk_aead *a, int which)
 	struct gmrk_probe *p = &ctx->probe;
 	int c = a->cipher, rc = -ENOENT, i;
 
-	if (s->state == 1)
+	if (s->state == 1 && s->gen == gmrk__fork_gen())
 		return 0;
+	if (s->state == 1) {
+		/*
+		 * Inherited across fork(): the parent uses the same op socket,
+		 * and two processes on one AEAD socket mix their requests. Close
+		 * our copy (the parent's stays open) and bind our own.
+		 */
+		gmrk__af_free(s->h);
+		s->h = NULL;
+		s->state = 0;
+	}
 	if (s->state < 0 && gmrk__now_ns() < s->retry_at)
 		return s->state;
 	gmrk__probe(ctx);
@@ -90,6 +100,7 @@ int gmrk__af_bind(struct gmrk_ctx *ctx, struct gmrk_aead *a, int which)
 		return rc;
 	}
 	s->state = 1;
+	s->gen = gmrk__fork_gen();
 	ctx->af_seen[which][c] = true;
 	return 0;
 }

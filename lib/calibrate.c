@@ -9,11 +9,15 @@
  * cannot win back that cost; ChaCha20 (~2 GB/s) and SM4 (~1 GB/s) in
  * software lose earlier.
  *
- * With GMRK_CFG_CALIBRATE the first auto-routed request of a cipher times
+ * With GMRK_CFG_CALIBRATE (gmrk_config_init sets it) the first
+ * auto-routed request of a cipher that the card has times
  * both paths on this machine (a few requests per size, 1 KiB .. 64 KiB,
  * bounded to ~50 ms) and takes the smallest size from which the card is
  * faster at every larger size tried; never, if it is not. A threshold set
- * by configuration or environment is never recalibrated.
+ * by configuration or environment is never recalibrated. Single requests
+ * are timed, so for batches (where the card has many in flight) the
+ * threshold errs on the side of software. A wrong guess only costs speed:
+ * every path gives the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>

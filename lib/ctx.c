@@ -30,6 +30,7 @@ void gmrk_config_init(struct gmrk_config *cfg)
 	cfg->size = sizeof(*cfg);
 	cfg->cipher = GMRK_CIPHER_AES_GCM;
 	cfg->backend = GMRK_BACKEND_AUTO;
+	cfg->flags = GMRK_CFG_CALIBRATE;
 	cfg->master_key_env = "GMRK_KEY";
 	cfg->max_inflight = 8;
 	cfg->scrypt_log2n = 15;
@@ -174,6 +175,7 @@ void gmrk_ctx_free(gmrk_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	gmrk__raw_free(ctx);
 	gmrk__ek_clear(&ctx->ek);
 	gmrk__memzero(ctx, sizeof(*ctx));
 	free(ctx);
@@ -258,7 +260,8 @@ void gmrk_stats_reset(gmrk_ctx *ctx)
 
 /*
  * Nonces: 12 bytes from getrandom(), read 4 KiB at a time (one system
- * call per 341 blocks). A forked child
+ * call per 341 blocks). The same generation also tells AF_ALG handles
+ * that they were inherited across fork() (lib/afalg.c). A forked child
  * must not reuse the parent's buffered bytes (the same nonces under the
  * same keys), so a fork bumps a process-wide generation and every context
  * refills when its generation is stale.
@@ -276,12 +279,16 @@ static void gmrk_atfork_register(void)
 	pthread_atfork(NULL, NULL, gmrk_on_fork_child);
 }
 
+unsigned int gmrk__fork_gen(void)
+{
+	pthread_once(&gmrk_atfork_once, gmrk_atfork_register);
+	return __atomic_load_n(&gmrk_fork_gen, __ATOMIC_RELAXED);
+}
+
 int gmrk__nonce(struct gmrk_ctx *ctx, uint8_t nonce[GMRK_NONCE_LEN])
 {
-	unsigned int gen;
+	unsigned int gen = gmrk__fork_gen();
 
-	pthread_once(&gmrk_atfork_once, gmrk_atfork_register);
-	gen = __atomic_load_n(&gmrk_fork_gen, __ATOMIC_RELAXED);
 	if (gen != ctx->rnd_gen || ctx->rnd_pos + GMRK_NONCE_LEN > sizeof(ctx->rnd)) {
 		int rc = gmrk__getrandom(ctx->rnd, sizeof(ctx->rnd));
 

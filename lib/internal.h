@@ -74,6 +74,7 @@ struct gmrk_afslot {
 	struct kcapi_handle *h;
 	int state;		/* 0 untried, 1 ready, <0 -errno of last failure */
 	uint64_t retry_at;	/* gmrk__now_ns() after which to try again */
+	unsigned int gen;	/* gmrk__fork_gen() when bound */
 };
 
 /*
@@ -182,6 +183,7 @@ struct gmrk_ctx {
 	struct gmrk_ek ek;
 	struct gmrk_probe probe;
 	bool af_seen[GMRK_AF_COUNT][GMRK_CIPHER_COUNT];	/* a bind ever worked */
+	struct gmrk_aead *raw[GMRK_CIPHER_COUNT];	/* last raw-API key per cipher */
 	struct gmrk_counters st;
 	/* nonce randomness, refilled from getrandom() */
 	uint8_t rnd[4092];	/* a multiple of GMRK_NONCE_LEN */
@@ -191,6 +193,11 @@ struct gmrk_ctx {
 
 /* only the calling thread counts (batch workers do not), so no atomics */
 #define GMRK_STAT_ADD(ctx, field, n) ((ctx)->st.field += (n))
+
+void gmrk__raw_free(struct gmrk_ctx *ctx);
+
+/* bumped in the child at every fork() */
+unsigned int gmrk__fork_gen(void);
 
 /* 12 fresh random bytes; getrandom() buffered, discarded across fork() */
 int gmrk__nonce(struct gmrk_ctx *ctx, uint8_t nonce[GMRK_NONCE_LEN]);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -442,6 +443,82 @@ static void test_environment(void **s)
 	gmrk_ctx_free(ctx);
 }
 
+/* Processes racing to create one asset's key file end up sharing one key. */
+static void test_create_race(void **s)
+{
+	enum { NPROC = 6 };
+	char *dir = fresh_dir("race"), path[600];
+	uint8_t ids[NPROC][GMRK_KEY_ID_LEN];
+	int pipes[NPROC][2], i;
+	pid_t pid[NPROC];
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/shared.key", dir);
+	for (i = 0; i < NPROC; i++) {
+		assert_int_equal(pipe(pipes[i]), 0);
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (!pid[i]) {
+			gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0);
+			gmrk_key *k = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, NULL);
+			struct gmrk_key_info info;
+
+			if (!k || gmrk_key_info(k, &info))
+				_exit(1);
+			_exit(write(pipes[i][1], info.id, GMRK_KEY_ID_LEN) == GMRK_KEY_ID_LEN ? 0 : 1);
+		}
+		close(pipes[i][1]);
+	}
+	for (i = 0; i < NPROC; i++) {
+		int status;
+
+		assert_int_equal(read(pipes[i][0], ids[i], GMRK_KEY_ID_LEN), GMRK_KEY_ID_LEN);
+		close(pipes[i][0]);
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_memory_equal(ids[i], ids[0], GMRK_KEY_ID_LEN);
+	}
+	assert_int_equal(count_entries(dir), 1);	/* the key file, no temporaries */
+	free(dir);
+}
+
+/* the default scrypt cost (2^15) works end to end */
+static void test_default_scrypt_cost(void **s)
+{
+	char *path = th_path("cost.key");
+	struct gmrk_config cfg;
+	gmrk_error err;
+	gmrk_ctx *ctx;
+	gmrk_key *k;
+
+	(void)s;
+	gmrk_config_init(&cfg);
+	cfg.flags = GMRK_CFG_IGNORE_ENV;
+	cfg.master_key = "a passphrase of the usual kind";
+	cfg.master_key_len = strlen(cfg.master_key);
+	ctx = gmrk_ctx_new(&cfg, &err);
+	assert_non_null(ctx);
+	k = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+	if (!k)
+		fail_msg("%s", err.message);
+	gmrk_key_free(k);
+	k = gmrk_key_open(ctx, path, NULL, 0, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	{
+		size_t len;
+		uint8_t *b = slurp(path, &len);
+
+		/* ek-scrypt, log2 N = 15, r = 8, p = 1 after the 32-byte salt */
+		assert_int_equal(b[9], GMRK_PROVIDER_EK_SCRYPT);
+		assert_int_equal(b[28 + 4 + 32], 15);
+		assert_memory_equal(b + 28 + 4 + 33, "\0\0\0\x08\0\0\0\x01", 8);
+		free(b);
+	}
+	gmrk_ctx_free(ctx);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +532,8 @@ int main(void)
 		cmocka_unit_test(test_modes_and_paths),
 		cmocka_unit_test(test_master_key_sources),
 		cmocka_unit_test(test_environment),
+		cmocka_unit_test(test_create_race),
+		cmocka_unit_test(test_default_scrypt_cost),
 	};
 
 	unsetenv("GMRK_KEY");

@@ -8,6 +8,7 @@
 #
 # QMP_TESTS_DIR is what `make qmp-tests` built ($(BUILD)/qmp-tests); each
 # scenario's programs are in its own subdirectory. Scenarios (default: all):
+#   props     host only: the device's properties and knobs over QMP, no guest
 #   model     the QEMU model against gmrk_hw.h from guest userspace, no driver
 #   faults    device errors, stall, FATAL, full rings, corruption under gmrk.ko
 #   unplug    hot-unplug of the card under AF_ALG load
@@ -21,13 +22,14 @@ top=$(cd "$here/../.." && pwd)
 out=${1:?usage: check.sh QMP_TESTS_DIR [SCENARIO...]}
 shift
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(model faults unplug twocards)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(props model faults unplug twocards)
 module=$top/driver/gmrk.ko
 timeout=${GMRK_QMP_TIMEOUT:-900}
 
 # QEMU arguments and whether the driver is loaded, per scenario.
 scenario_args() {
 	case $1 in
+	props) echo "(no VM)" ;;
 	model) echo "-device gmrk,id=card0" ;;
 	faults) echo "-device gmrk,id=card0" ;;
 	# Devices on q35's root bus cannot be unplugged; a root port can.
@@ -49,6 +51,27 @@ emit() {	# emit ok|not-ok TEXT
 	fi
 }
 
+# Renumber every result line of TAP file $2 under scenario $1; keep comments.
+merge() {
+	local line rest
+	while IFS= read -r line; do
+		case $line in
+		"TAP version"* | 1..*) ;;
+		"not ok "*)
+			rest=${line#not ok }
+			rest=${rest#* }
+			emit not-ok "$1: $rest"
+			;;
+		"ok "*)
+			rest=${line#ok }
+			rest=${rest#* }
+			emit ok "$1: $rest"
+			;;
+		*) echo "$line" ;;
+		esac
+	done <"$2"
+}
+
 echo "TAP version 13"
 if ! qemu=$("$top/tools/qemu/build.sh" 2>"${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log" | tail -1) ||
 	[ ! -x "$qemu" ]; then
@@ -68,8 +91,19 @@ for s in "${scenarios[@]}"; do
 		emit not-ok "$s: unknown scenario"
 		continue
 	fi
+	echo "# scenario $s: $args"
+	tap=$(mktemp)
+	if [ "$s" = props ]; then
+		python3 "$here/props.py" "$qemu" >"$tap" 2>&1
+		rc=$?
+		merge "$s" "$tap"
+		[ $rc -eq 0 ] || failed=1
+		rm -f "$tap"
+		continue
+	fi
 	if [ ! -d "$out/$s" ]; then
 		emit not-ok "$s: $out/$s missing (make qmp-tests)"
+		rm -f "$tap"
 		continue
 	fi
 	mod=$module
@@ -77,10 +111,9 @@ for s in "${scenarios[@]}"; do
 		mod=none
 	elif [ ! -f "$module" ]; then
 		emit not-ok "$s: driver/gmrk.ko not built (make module)"
+		rm -f "$tap"
 		continue
 	fi
-	echo "# scenario $s: $args"
-	tap=$(mktemp)
 	"$top/tests/vm/run.sh" --mode pci --name "qmp-$s" --qemu "$qemu" \
 		--module "$mod" --qemu-args "$args" --tests "$out/$s" \
 		--host-hook "python3 $here/qmp.py hook" \
@@ -91,23 +124,7 @@ for s in "${scenarios[@]}"; do
 		rm -f "$tap"
 		continue
 	fi
-	# Renumber every result line under this scenario's name; keep comments.
-	while IFS= read -r line; do
-		case $line in
-		"TAP version"* | 1..*) ;;
-		"not ok "*)
-			rest=${line#not ok }
-			rest=${rest#* }
-			emit not-ok "$s: $rest"
-			;;
-		"ok "*)
-			rest=${line#ok }
-			rest=${rest#* }
-			emit ok "$s: $rest"
-			;;
-		*) echo "$line" ;;
-		esac
-	done <"$tap"
+	merge "$s" "$tap"
 	[ $rc -eq 0 ] || failed=1
 	rm -f "$tap"
 done

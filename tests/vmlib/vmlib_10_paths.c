@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "vmlib.h"
@@ -316,6 +318,62 @@ static void test_kernel_is_not_card(void **s)
 	gmrk_ctx_free(card);
 }
 
+/* after fork(), parent and child each get their own AF_ALG sockets */
+static int fork_work(gmrk_ctx *card, gmrk_ctx *soft, uint8_t seed)
+{
+	uint8_t key[32], iv[12] = { seed }, a[3000], b[3000], ta[16], tb[16];
+	int bad = 0;
+
+	memset(key, seed, sizeof(key));
+	for (int i = 0; i < 200; i++) {
+		iv[1] = (uint8_t)i;
+		memset(a, seed + i, sizeof(a));
+		memcpy(b, a, sizeof(b));
+		if (gmrk_aead_encrypt(card, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0, a,
+				      sizeof(a), a, ta, NULL) ||
+		    gmrk_aead_encrypt(soft, GMRK_CIPHER_AES_GCM, key, 32, iv, 12, NULL, 0, b,
+				      sizeof(b), b, tb, NULL) ||
+		    memcmp(a, b, sizeof(a)) || memcmp(ta, tb, 16))
+			bad++;
+	}
+	return bad;
+}
+
+static void test_fork(void **s)
+{
+	gmrk_ctx *card = th_ctx(GMRK_BACKEND_CARD, 0, 0), *soft = th_ctx(GMRK_BACKEND_SOFT, 0, 0);
+	struct gmrk_stats st;
+	int status;
+	pid_t pid;
+
+	(void)s;
+	assert_int_equal(fork_work(card, soft, 1), 0);	/* sockets bound before the fork */
+	/* slow jobs widen the window in which two processes would collide */
+	if (vm_sim())
+		assert_int_equal(vm_write(SIM_DBG "/latency_us", "300"), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* right results, and no collision on a shared socket to recover from */
+		int bad = fork_work(card, soft, 2);
+
+		gmrk_stats(card, &st);
+		_exit(bad ? 1 : st.fallbacks || st.busy_retries ? 2 : 0);
+	}
+	assert_int_equal(fork_work(card, soft, 3), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (vm_sim())
+		assert_int_equal(vm_write(SIM_DBG "/latency_us", "0"), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(gmrk_stats(card, &st), 0);
+	assert_int_equal(st.ops[GMRK_BACKEND_CARD], 400);
+	assert_int_equal(st.fallbacks, 0);
+	assert_int_equal(st.busy_retries, 0);
+	gmrk_ctx_free(card);
+	gmrk_ctx_free(soft);
+}
+
 static void test_auto_threshold(void **s)
 {
 	struct gmrk_config cfg;
@@ -364,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_blocks_cross_path),
 		cmocka_unit_test(test_empty_forged_never_passes),
 		cmocka_unit_test(test_kernel_is_not_card),
+		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_auto_threshold),
 	};
 

@@ -143,6 +143,44 @@ static void test_batch_in_flight(void **s)
 	gmrk_ctx_free(ctx);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * How much in-flight depth buys against a device that takes 1 ms a job:
+ * reported, not asserted (timings never decide a test); results checked.
+ */
+static void test_batch_depth_report(void **s)
+{
+	static const unsigned int depths[] = { 1, 4, 8, 16 };
+
+	(void)s;
+	if (!vm_sim())
+		skip();
+	assert_int_equal(vm_write(SIM_DBG "/latency_us", "1000"), 0);
+	for (int i = 0; i < 4; i++) {
+		gmrk_ctx *ctx = card_ctx(depths[i]);
+		struct batch t;
+		double t0;
+
+		batch_init(&t, ctx, 32);
+		t0 = now_ms();
+		batch_run(&t);
+		printf("# 32 blocks of 16 KiB, 1 ms per job, %2u in flight: %.1f ms\n",
+		       depths[i], now_ms() - t0);
+		assert_int_equal(t.rc, 0);
+		batch_verify(&t);
+		batch_free(&t);
+		gmrk_ctx_free(ctx);
+	}
+	assert_int_equal(vm_write(SIM_DBG "/latency_us", "0"), 0);
+}
+
 static void test_fail_next_mid_batch(void **s)
 {
 	gmrk_ctx *ctx = card_ctx(8);
@@ -332,6 +370,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_in_flight),
+		cmocka_unit_test(test_batch_depth_report),
 		cmocka_unit_test(test_fail_next_mid_batch),
 		cmocka_unit_test(test_stalled_device),
 		cmocka_unit_test(test_corrupting_device),

@@ -12,7 +12,7 @@
  * error, and nothing deleted.
  *
  * Usage: gmrk-demo [--dir DIR] [--streams N] [--blocks N] [--cipher NAME]
- *                  [--fault CMD] [--label TEXT]
+ *                  [--fault CMD [--fault-desc TEXT]] [--label TEXT]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +33,7 @@ static const size_t sizes[] = { 256, 4096, 4096, 16384, 65536 };
 struct opts {
 	const char *dir;
 	const char *fault;
+	const char *fault_desc;
 	const char *label;
 	unsigned int streams;
 	unsigned int blocks;
@@ -275,10 +276,13 @@ static void wrong_key(const struct opts *o)
 	gmrk_key *key;
 	char path[512];
 	struct stat sb;
+	/* Another well-formed master key: 32 bytes, 64 hex digits. */
+	static const char other[] =
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 	gmrk_config_init(&cfg);
-	cfg.master_key = "not the master key";
-	cfg.master_key_len = strlen(cfg.master_key);
+	cfg.master_key = other;
+	cfg.master_key_len = strlen(other);
 	ctx = gmrk_ctx_new(&cfg, &err);
 	if (!ctx)
 		die("context", &err);
@@ -300,6 +304,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "dir", 1, 0, 'd' }, { "streams", 1, 0, 's' }, { "blocks", 1, 0, 'b' },
 		{ "cipher", 1, 0, 'c' }, { "fault", 1, 0, 'f' }, { "label", 1, 0, 'l' },
+		{ "fault-desc", 1, 0, 'F' },
 		{ 0, 0, 0, 0 }
 	};
 	unsigned long bad = 0;
@@ -321,6 +326,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'f': o.fault = optarg; break;
+		case 'F': o.fault_desc = optarg; break;
 		case 'l': o.label = optarg; break;
 		default:
 			fprintf(stderr, "usage: gmrk-demo [--dir D] [--streams N] [--blocks N] "
@@ -352,7 +358,8 @@ int main(int argc, char **argv)
 		if (!key)
 			die("stream key", &err);
 		if (o.fault && s == o.streams / 2) {
-			printf("  -- injecting a card failure: %s\n", o.fault);
+			printf("  -- injecting a card failure: %s\n",
+			       o.fault_desc ? o.fault_desc : o.fault);
 			fflush(stdout);
 			if (system(o.fault) != 0)
 				fprintf(stderr, "gmrk-demo: fault command failed\n");

@@ -41,7 +41,7 @@ static double bench_one(enum gmrk_cipher c, enum gmrk_backend b, size_t size,
 	gmrk_config_init(&cfg);
 	cfg.cipher = c;
 	cfg.backend = b;
-	cfg.flags = GMRK_CFG_IGNORE_ENV | GMRK_CFG_NO_MASTER_KEY;
+	cfg.flags |= GMRK_CFG_IGNORE_ENV | GMRK_CFG_NO_MASTER_KEY;
 	ctx = gmrk_ctx_new(&cfg, NULL);
 	if (!ctx)
 		return -1;

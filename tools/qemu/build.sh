@@ -56,6 +56,25 @@ done
 
 mkdir -p "$cache"
 
+# Temporary paths removed on any exit; renamed into place when complete.
+tmp_paths=()
+cleanup() { [ ${#tmp_paths[@]} -eq 0 ] || rm -rf "${tmp_paths[@]}"; }
+trap cleanup EXIT
+track() { tmp_paths+=("$1"); }
+untrack() {
+	local keep=() p
+	for p in "${tmp_paths[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	tmp_paths=("${keep[@]}")
+}
+
+# Build from a snapshot of the model, so an edit during a long build
+# cannot end up under the cache key of the text that was hashed.
+snap=$(mktemp -d "${TMPDIR:-/tmp}/gmrk-qemu-model.XXXXXX")
+track "$snap"
+cp "${model_files[@]}" "$snap/"
+
 # ---- deb-src: apt-get source needs source indexes ----
 
 # Does any apt source list deb-src for bookworm already?
@@ -164,7 +183,7 @@ if [ ! -d "$srcdir/tree" ]; then
 	tmp=$cache/qemu-src/.tmp.$$
 	rm -rf "$tmp"
 	mkdir -p "$tmp/dl"
-	trap 'rm -rf "$tmp"' EXIT
+	track "$tmp"
 	(cd "$tmp/dl" && apt-get source --download-only -q "qemu=$ver" >&2)
 	dsc=$(ls "$tmp/dl"/qemu_*.dsc)
 	log "unpacking $(basename "$dsc") with dpkg-source -x (applies Debian's patches)"
@@ -173,37 +192,19 @@ if [ ! -d "$srcdir/tree" ]; then
 	rm -rf "$tmp/dl"
 	rm -rf "$srcdir"
 	mv "$tmp" "$srcdir"
-	trap - EXIT
+	untrack "$tmp"
 fi
-
-# ---- Cache keys ----
-
-# thash: what the configured tree depends on; hash: that plus the model.
-thash=$(cat "$0" "${patch_files[@]}" <(echo "$uver") | sha256sum | cut -c1-16)
-hash=$(cat "$0" "${patch_files[@]}" <(echo "$uver") "${model_files[@]}" |
-	sha256sum | cut -c1-16)
-final=$cache/qemu-$hash
-tree=$cache/qemu-tree-$thash
-
-if [ -x "$final/bin/qemu-system-x86_64" ] && [ "${GMRK_QEMU_FORCE:-0}" != 1 ]; then
-	log "cached: $final"
-	echo "$final/bin/qemu-system-x86_64" >&3
-	exit 0
-fi
-
-# Only one build per tree at a time; others wait, then usually hit the cache.
-exec 9>"$cache/qemu-tree-$thash.lock"
-flock 9
 
 # ---- Wire the device into QEMU's tree ----
 
 install_model() {
-	local dir=$1
+	local dir=$1 f
 	# The model includes the contract header by its plain name; keep a copy
 	# next to it so the tree builds without reaching back into the repo.
-	cmp -s "$here/gmrk.c" "$dir/hw/misc/gmrk.c" || cp "$here/gmrk.c" "$dir/hw/misc/gmrk.c"
-	cmp -s "$top/driver/gmrk_hw.h" "$dir/hw/misc/gmrk_hw.h" ||
-		cp "$top/driver/gmrk_hw.h" "$dir/hw/misc/gmrk_hw.h"
+	# Unchanged files are not touched, so ninja rebuilds only what changed.
+	for f in gmrk.c gmrk_hw.h; do
+		cmp -s "$snap/$f" "$dir/hw/misc/$f" || cp "$snap/$f" "$dir/hw/misc/$f"
+	done
 }
 
 wire_tree() {
@@ -258,22 +259,47 @@ configure_tree() {
 		--enable-trace-backends=nop) >&2
 }
 
+# ---- Cache keys ----
+
+# thash: what the configured tree is made from (the QEMU version, patches,
+# and the two functions above with the paths they use), so edits elsewhere
+# in this script do not cost a full rebuild. hash: that, this whole
+# script, and the model.
+thash=$( { echo "$uver" "$firmware" "$cache"; declare -f wire_tree configure_tree
+	cat "${patch_files[@]}" /dev/null; } | sha256sum | cut -c1-16)
+hash=$( { echo "$thash"; cat "$0" "$snap/gmrk.c" "$snap/gmrk_hw.h"; } |
+	sha256sum | cut -c1-16)
+final=$cache/qemu-$hash
+tree=$cache/qemu-tree-$thash
+
+if [ -x "$final/bin/qemu-system-x86_64" ] && [ "${GMRK_QEMU_FORCE:-0}" != 1 ]; then
+	log "cached: $final"
+	echo "$final/bin/qemu-system-x86_64" >&3
+	exit 0
+fi
+
+# Only one build per tree at a time; others wait, then usually hit the cache.
+exec 9>"$cache/qemu-tree-$thash.lock"
+flock 9
+
 if [ ! -f "$tree/.configured" ]; then
-	log "preparing build tree $tree (one-time; ~10 min on 2 cores)"
+	log "preparing build tree $tree (once; 4-15 min on 2 shared cores)"
 	ttmp=$tree.tmp.$$
 	rm -rf "$ttmp"
-	trap 'rm -rf "$ttmp"' EXIT
+	track "$ttmp"
 	cp -a "$srcdir/tree" "$ttmp"
 	wire_tree "$ttmp"
 	install_model "$ttmp"
 	# Configure in place under the final name: meson records absolute
-	# paths, so the tree must not move after configure.
+	# paths, so the tree must not move after configure. Until .configured
+	# exists the tree counts as unfinished and goes if this run fails.
 	rm -rf "$tree"
 	mv "$ttmp" "$tree"
-	trap 'rm -rf "$tree"' EXIT
+	untrack "$ttmp"
+	track "$tree"
 	configure_tree "$tree"
 	touch "$tree/.configured"
-	trap - EXIT
+	untrack "$tree"
 	# Trees of older build.sh versions are dead weight (~500 MB each);
 	# drop those no other run holds.
 	for old in "$cache"/qemu-tree-*; do
@@ -291,16 +317,14 @@ log "built in $(($(date +%s) - start)) s"
 
 ftmp=$final.tmp.$$
 rm -rf "$ftmp"
-trap 'rm -rf "$ftmp"' EXIT
+track "$ftmp"
 mkdir -p "$ftmp/bin"
 cp "$tree/build/qemu-system-x86_64" "$ftmp/bin/"
-# The tree may have been rebuilt with another gmrk.c by now only if the
-# lock was dropped, which it is not; still, check the binary is ours.
 "$ftmp/bin/qemu-system-x86_64" -device gmrk,help >/dev/null ||
 	die "built emulator does not offer -device gmrk"
 rm -rf "$final"
 mv "$ftmp" "$final"
-trap - EXIT
+untrack "$ftmp"
 
 # Each gmrk.c edit makes a new qemu-<hash>/ (~50 MB); keep the newest few.
 # shellcheck disable=SC2012

@@ -724,8 +724,12 @@ static uint64_t gmrk_queue_read(GmrkQueue *q, hwaddr reg)
 static void gmrk_sq_doorbell(GmrkQueue *q, uint32_t val)
 {
     if (!gmrk_queue_running(q)) {
-        qemu_log_mask(LOG_GUEST_ERROR,
-                      "gmrk: queue %u: doorbell while not enabled\n", q->idx);
+        /* Bring-up writes zeroes before enabling; only others are odd. */
+        if (val) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "gmrk: queue %u: doorbell while not enabled\n",
+                          q->idx);
+        }
         return;
     }
     if (val > q->wrap) {
@@ -743,9 +747,11 @@ static void gmrk_sq_doorbell(GmrkQueue *q, uint32_t val)
 static void gmrk_cq_head_write(GmrkQueue *q, uint32_t val)
 {
     if (!gmrk_queue_running(q)) {
-        qemu_log_mask(LOG_GUEST_ERROR,
-                      "gmrk: queue %u: CQ_HEAD write while not enabled\n",
-                      q->idx);
+        if (val) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "gmrk: queue %u: CQ_HEAD write while not enabled\n",
+                          q->idx);
+        }
         return;
     }
     if (val > q->wrap ||

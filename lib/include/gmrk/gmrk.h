@@ -108,8 +108,9 @@ const char *gmrk_backend_name(enum gmrk_backend b);
 
 /* gmrk_config.flags */
 #define GMRK_CFG_ALLOW_PLAINTEXT (1u << 0)	/* gmrk_open passes unencrypted blocks through */
-#define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD_* */
-#define GMRK_CFG_CALIBRATE	(1u << 2)	/* measure card vs software thresholds at first use */
+#define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD*, GMRK_KEY */
+#define GMRK_CFG_CALIBRATE	(1u << 2)	/* measure card vs software thresholds at first
+						 * use (set by gmrk_config_init) */
 #define GMRK_CFG_NO_MASTER_KEY	(1u << 3)	/* do not look for a master key at all */
 #define GMRK_CFG_SOFT_OPENSSL	(1u << 4)	/* software AES/ChaCha: OpenSSL, not libgcrypt */
 

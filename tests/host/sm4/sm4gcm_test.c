@@ -7,6 +7,7 @@
  * SM4TEST_SEED=N in the environment repeats a run of the randomized tests.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -467,6 +468,67 @@ static void test_bad_args(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/*
+ * One context, several threads sealing at once (the header promises that
+ * contexts are immutable): every thread gets libgcrypt's bytes.
+ */
+enum { MT_THREADS = 4, MT_MSGS = 24, MT_LEN = 1500 };
+
+struct mt_job {
+	gmrk_sm4gcm *c;
+	const uint8_t *pt, *ref, *reftag;
+	int bad;
+};
+
+static void *mt_worker(void *arg)
+{
+	struct mt_job *j = arg;
+	uint8_t out[MT_LEN], tag[16], iv[12] = { 0 };
+	int round, m;
+
+	for (round = 0; round < 20; round++) {
+		for (m = 0; m < MT_MSGS; m++) {
+			iv[0] = (uint8_t)m;
+			if (gmrk_sm4gcm_seal(j->c, iv, 12, NULL, 0, j->pt,
+					     (size_t)m * 61, out, tag, 16) ||
+			    memcmp(out, j->ref + m * MT_LEN, (size_t)m * 61) ||
+			    memcmp(tag, j->reftag + m * 16, 16))
+				j->bad++;
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	static uint8_t pt[MT_LEN], ref[MT_MSGS * MT_LEN], reftag[MT_MSGS * 16];
+	struct mt_job jobs[MT_THREADS];
+	pthread_t th[MT_THREADS];
+	uint8_t key[16], iv[12] = { 0 };
+	gmrk_sm4gcm *c;
+	int i;
+
+	(void)state;
+	rnd_bytes(key, 16);
+	rnd_bytes(pt, sizeof(pt));
+	for (i = 0; i < MT_MSGS; i++) {
+		iv[0] = (uint8_t)i;
+		gcry_sm4gcm(key, iv, 12, NULL, 0, pt, (size_t)i * 61,
+			    ref + i * MT_LEN, reftag + i * 16);
+	}
+	c = gmrk_sm4gcm_new(key);
+	assert_non_null(c);
+	for (i = 0; i < MT_THREADS; i++) {
+		jobs[i] = (struct mt_job){ c, pt, ref, reftag, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, mt_worker, &jobs[i]), 0);
+	}
+	for (i = 0; i < MT_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(jobs[i].bad, 0);
+	}
+	gmrk_sm4gcm_free(c);
+}
+
 /* The automatic choice is the best path this CPU can run, and is named. */
 static void test_impl_choice(void **state)
 {
@@ -497,6 +559,7 @@ static const struct per_path per_path_tests[] = {
 	{ "differential_libgcrypt", test_differential_libgcrypt },
 	{ "forgery_rejected", test_forgery_rejected },
 	{ "bad_args", test_bad_args },
+	{ "threads_share_context", test_threads },
 };
 
 int main(void)

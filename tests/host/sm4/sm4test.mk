@@ -16,7 +16,7 @@ $(SM4TEST_BIN): $(addprefix $(TOP)/,$(SM4TEST_SRCS)) $(wildcard $(TOP)/lib/sm4/*
 	@mkdir -p $(@D)
 	@echo "  CC      $(@F)"
 	@$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) $(SM4_CFLAGS) -o $@ \
-		$(addprefix $(TOP)/,$(SM4TEST_SRCS)) -lcmocka -lgcrypt $(SM4_LIBS)
+		$(addprefix $(TOP)/,$(SM4TEST_SRCS)) -lcmocka -lgcrypt $(SM4_LIBS) -lpthread
 
 # The test binary exits non-zero on a failure; the TAP file is kept anyway.
 check-host-sm4: $(SM4TEST_BIN)

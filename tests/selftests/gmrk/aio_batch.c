@@ -128,6 +128,8 @@ int aio_batch_run(struct aio_batch *b, int timeout_s)
 		sub += n;
 	}
 
+	if (b->after_submit)
+		b->after_submit(b, b->after_submit_arg);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (done < queued) {
 		struct timespec tmo = { 1, 0 };

@@ -22,6 +22,9 @@ struct aio_batch {
 	struct aead_case *c;	/* per slot: request and expected outcome */
 	struct iocb *cbs;
 	aio_context_t ctx;
+	/* called once every read is submitted, before waiting (optional) */
+	void (*after_submit)(struct aio_batch *b, void *arg);
+	void *after_submit_arg;
 	/* outcome of the last aio_batch_run() */
 	unsigned long ok, errors, wrong, lost;
 	char problem[256];

@@ -100,8 +100,7 @@ static const struct kat_vec chacha_vecs[] = {
 	  "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
 	  "070000004041424344454647",
 	  "50515253c0c1c2c3c4c5c6c7",
-	  /* "Ladies and Gentlemen of the class of '99: If I could offer
-	   * you only one tip for the future, sunscreen would be it." */
+	  /* "Ladies and Gentlemen of the class of '99: If I could ..." */
 	  "4c616469657320616e642047656e746c656d656e206f662074686520636c6173"
 	  "73206f66202739393a204966204920636f756c64206f6666657220796f75206f"
 	  "6e6c79206f6e652074697020666f7220746865206675747572652c2073756e73"
@@ -115,9 +114,7 @@ static const struct kat_vec chacha_vecs[] = {
 	  "1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0",
 	  "000000000102030405060708",
 	  "f33388860000000000004e91",
-	  /* "Internet-Drafts are draft documents valid for a maximum of six
-	   * months and may be updated, ... as /"work in progress./"" with
-	   * U+201C/U+201D quotes */
+	  /* "Internet-Drafts are draft documents valid for ..." */
 	  "496e7465726e65742d4472616674732061726520647261667420646f63756d65"
 	  "6e74732076616c696420666f722061206d6178696d756d206f6620736978206d"
 	  "6f6e74687320616e64206d617920626520757064617465642c207265706c6163"
@@ -254,7 +251,7 @@ static void kat_all_ways(struct __test_metadata *_metadata,
 
 TEST(gcm_aes_spec_vectors)
 {
-	for (size_t i = 0; i < sizeof(gcm_vecs) / sizeof(gcm_vecs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(gcm_vecs); i++)
 		kat_all_ways(_metadata, &gcm_vecs[i]);
 }
 
@@ -265,7 +262,7 @@ TEST(gcm_aes_truncated_tags)
 	static const int with_aad[] = { 3, 7, 11 };
 
 	for (size_t i = 0; i < 3; i++) {
-		for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
+		for (size_t t = 0; t < ARRAY_SIZE(tags); t++) {
 			kat_run(_metadata, &gcm_vecs[with_aad[i]], tags[t], true,
 				ALG_IO_PLAIN);
 			kat_run(_metadata, &gcm_vecs[with_aad[i]], tags[t], false,
@@ -283,7 +280,7 @@ TEST(gcm_sm4_truncated_tags)
 {
 	static const unsigned int tags[] = { 4, 8, 12, 13, 14, 15 };
 
-	for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
+	for (size_t t = 0; t < ARRAY_SIZE(tags); t++) {
 		kat_run(_metadata, &sm4_vec, tags[t], true, ALG_IO_PLAIN);
 		kat_run(_metadata, &sm4_vec, tags[t], false, ALG_IO_PLAIN);
 	}
@@ -291,7 +288,7 @@ TEST(gcm_sm4_truncated_tags)
 
 TEST(chachapoly_rfc8439)
 {
-	for (size_t i = 0; i < sizeof(chacha_vecs) / sizeof(chacha_vecs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(chacha_vecs); i++)
 		kat_all_ways(_metadata, &chacha_vecs[i]);
 }
 
@@ -304,7 +301,7 @@ TEST(gcm_aes_rekey_between_key_sizes)
 
 	err = alg_aead_open(&a, aead_driver_name(&aead_algs[ALG_AES128]));
 	ASSERT_EQ(0, err) TH_LOG("bind: %s", strerror(-err));
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		const struct kat_vec *v = &gcm_vecs[order[i]];
 		size_t plain, sealed;
 		struct kat_bytes b;
@@ -383,14 +380,14 @@ TEST(gcm_aes_rejects_bad_key_sizes)
 {
 	static const size_t lens[] = { 0, 1, 8, 15, 17, 20, 23, 25, 31, 33, 64 };
 
-	expect_bad_keys(_metadata, ALG_AES128, lens, sizeof(lens) / sizeof(lens[0]));
+	expect_bad_keys(_metadata, ALG_AES128, lens, ARRAY_SIZE(lens));
 }
 
 TEST(gcm_sm4_rejects_bad_key_sizes)
 {
 	static const size_t lens[] = { 0, 8, 15, 17, 24, 32 };
 
-	expect_bad_keys(_metadata, ALG_SM4, lens, sizeof(lens) / sizeof(lens[0]));
+	expect_bad_keys(_metadata, ALG_SM4, lens, ARRAY_SIZE(lens));
 }
 
 TEST(chachapoly_rejects_bad_key_sizes)
@@ -398,7 +395,7 @@ TEST(chachapoly_rejects_bad_key_sizes)
 	static const size_t lens[] = { 0, 16, 24, 31, 33, 64 };
 
 	expect_bad_keys(_metadata, ALG_CHACHAPOLY, lens,
-			sizeof(lens) / sizeof(lens[0]));
+			ARRAY_SIZE(lens));
 }
 
 TEST(gcm_aes_authsizes)
@@ -470,7 +467,7 @@ TEST(reference_matches_vectors)
 	const struct kat_vec *all[16];
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(gcm_vecs) / sizeof(gcm_vecs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(gcm_vecs); i++)
 		all[n++] = &gcm_vecs[i];
 	all[n++] = &sm4_vec;
 	all[n++] = &chacha_vecs[0];

@@ -275,7 +275,7 @@ TEST_F(forged, one_block_boundaries)
 {
 	static const size_t lens[] = { 1, 15, 16, 17, 31, 32, 33, 64, 4096 };
 
-	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
 		struct sealed s;
 		size_t bits = lens[i] * 8;
 

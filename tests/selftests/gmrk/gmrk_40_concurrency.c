@@ -273,6 +273,49 @@ TEST_F_TIMEOUT(conc, aio_in_flight_all_algs, 240)
 	aio_all_algs(_metadata, &self->p, AIO_ROUNDS);
 }
 
+struct closer {
+	struct keyed *k;
+};
+
+/* Close every socket the batch uses while its requests are in flight. */
+static void close_all(struct aio_batch *b, void *arg)
+{
+	struct closer *c = arg;
+
+	for (int i = 0; i < b->n; i++) {
+		if (b->op[i] >= 0)
+			close(b->op[i]);
+		b->op[i] = -1;
+	}
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		alg_aead_close(&c->k[a].a);
+}
+
+/*
+ * The caller closes its op and transform sockets right after submitting:
+ * the requests in flight still complete, each with its right result
+ * (AF_ALG keeps the socket, and so the tfm, until they have).
+ */
+TEST_F_TIMEOUT(conc, aio_sockets_closed_in_flight, 240)
+{
+	struct keyed k[NUM_AEAD_ALGS];
+	struct closer c = { .k = k };
+	struct aio_batch b;
+
+	for (int r = 0; r < 3; r++) {
+		for (int a = 0; a < NUM_AEAD_ALGS; a++)
+			keyed_open(_metadata, &k[a], &aead_algs[a], &self->p, 16);
+		ASSERT_EQ(0, aio_batch_init(&b, NUM_AEAD_ALGS * 8));
+		for (int a = 0; a < NUM_AEAD_ALGS; a++)
+			fill_slots(_metadata, &b, a * 8, 8, a, &k[a], &self->p, 16384);
+		b.after_submit = close_all;
+		b.after_submit_arg = &c;
+		ASSERT_EQ(0, aio_batch_run(&b, AIO_TIMEOUT_S));
+		check_batch(_metadata, &b, "closed in flight", r);
+		aio_batch_free(&b);
+	}
+}
+
 /* AIO batches while threads run synchronous requests alongside. */
 TEST_F_TIMEOUT(conc, aio_with_threads, 240)
 {

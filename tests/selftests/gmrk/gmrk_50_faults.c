@@ -101,7 +101,7 @@ FIXTURE_TEARDOWN(faults)
 	if (self->fd >= 0)
 		close(self->fd);
 	if (sim_device_exists(FAULT_ID))
-		for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(knobs); i++)
 			sim_knob_write(FAULT_ID, knobs[i], 0);
 	if (self->params_saved) {
 		modparam_write("job_timeout_ms", self->saved_timeout);
@@ -599,6 +599,59 @@ TEST_F_TIMEOUT(faults, stall_then_device_deleted, 120)
 	hold_and_release(_metadata, self, &plan, &before, &after);
 }
 
+/*
+ * The device is deleted while the driver is timing out its stalled jobs
+ * and resetting it: everything still ends right.
+ */
+TEST_F_TIMEOUT(faults, delete_during_timeout_recovery, 120)
+{
+	struct keyed k[NUM_AEAD_ALGS];
+	struct sync_thread st[4];
+	struct gmrk_stats before, now;
+	struct batch_thread bt;
+	struct aio_batch b;
+	bool timed_out = false;
+
+	SKIP_IF_PCI();
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		keyed_open(_metadata, &k[a], a, &self->p);
+	ASSERT_EQ(0, aio_batch_init(&b, 3 * FAULT_QUEUES * FAULT_DEPTH));
+	fill_batch(_metadata, &b, k, &self->p);
+	ASSERT_EQ(0, modparam_write("job_timeout_ms", 200));
+	get_stats(_metadata, self, &before);
+	set_knob(_metadata, "stall", 1);
+	bt.b = &b;
+	ASSERT_EQ(0, pthread_create(&bt.th, NULL, batch_main, &bt));
+	memset(st, 0, sizeof(st));
+	for (int i = 0; i < 4; i++) {
+		st[i].k = k;
+		st[i].seed = prng_u64(&self->p);
+		st[i].n = 4;
+		ASSERT_EQ(0, pthread_create(&st[i].th, NULL, sync_main, &st[i]));
+	}
+	for (int i = 0; i < 300 && !timed_out; i++) {
+		get_stats(_metadata, self, &now);
+		timed_out = now.timeouts > before.timeouts;
+		if (!timed_out)
+			usleep(10000);
+	}
+	EXPECT_TRUE(timed_out) TH_LOG("no job timed out while stalled");
+	ASSERT_EQ(0, sim_new_device(0, 4, 0));
+	ASSERT_EQ(0, sim_del_device(FAULT_ID));
+
+	pthread_join(bt.th, NULL);
+	ASSERT_EQ(0, bt.err);
+	expect_batch_ok(_metadata, &b, "AIO across timeout and removal");
+	for (int i = 0; i < 4; i++) {
+		pthread_join(st[i].th, NULL);
+		EXPECT_EQ(0UL, st[i].bad) TH_LOG("thread %d: %s", i, st[i].problem);
+		EXPECT_EQ(4UL, st[i].ok);
+	}
+	aio_batch_free(&b);
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		alg_aead_close(&k[a].a);
+}
+
 /* sw_threshold: requests below it never reach the device. */
 TEST_F(faults, sw_threshold_routes_small_requests)
 {
@@ -660,7 +713,7 @@ TEST_F(faults, stats_accounting)
 		qjobs -= before.queue[q].jobs;
 		qbytes -= before.queue[q].bytes;
 	}
-	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
 		struct aead_case c;
 		struct aead_op op;
 		char msg[256];

@@ -11,6 +11,7 @@
  * (sim_restore_baseline()). Removal of the last device and rmmod are in
  * gmrk_zz_rmmod, which runs last.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -74,7 +75,7 @@ TEST_F(life, new_device_errors)
 	ASSERT_EQ(0, err) TH_LOG("new_device %d: %s", ID_A, strerror(-err));
 	EXPECT_EQ(-EEXIST, sim_new_device(ID_A, 2, 8));
 	EXPECT_EQ(-EEXIST, sim_new_device_str("210"));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err = sim_new_device_str(bad[i]);
 		EXPECT_EQ(-EINVAL, err) TH_LOG("new_device \"%s\" gave %d", bad[i], err);
 		EXPECT_FALSE(sim_device_exists(ID_B)) TH_LOG("after \"%s\"", bad[i]);
@@ -89,7 +90,7 @@ TEST_F(life, del_device_errors)
 
 	NEED_SIM_BUS();
 	EXPECT_EQ(-ENOENT, sim_del_device(ID_B));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err = file_write_str(SIM_BUS "/del_device", bad[i]);
 		EXPECT_EQ(-EINVAL, err) TH_LOG("del_device \"%s\" gave %d", bad[i], err);
 	}
@@ -155,7 +156,7 @@ TEST_F(life, new_device_parameters_reported)
 	};
 
 	NEED_SIM_BUS();
-	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
 		char node[16], want[16], path[128];
 		struct gmrk_info info;
 		struct stat sb;
@@ -219,7 +220,7 @@ TEST_F(life, ioctl_sizes)
 	int fd = first_node_fd(_metadata, name);
 
 	ASSERT_LE(0, fd) TH_LOG("no gmrk device to open: %s", strerror(-fd));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&u, 0, sizeof(u));
 		u.info.size = bad[i];
 		EXPECT_EQ(-1, ioctl(fd, GMRK_IOC_INFO, &u.info));
@@ -274,7 +275,7 @@ TEST_F(life, unknown_ioctls)
 	int fd = first_node_fd(_metadata, name);
 
 	ASSERT_LE(0, fd) TH_LOG("no gmrk device to open: %s", strerror(-fd));
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		EXPECT_EQ(-1, ioctl(fd, cmds[i], buf));
 		EXPECT_EQ(ENOTTY, errno) TH_LOG("ioctl 0x%lx", cmds[i]);
 	}
@@ -503,7 +504,7 @@ TEST_F(life, proc_crypto_registration)
 	ASSERT_NE(NULL, e);
 	n = read_proc_crypto(e, 1024);
 	ASSERT_LT(0, n);
-	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+	for (size_t w = 0; w < ARRAY_SIZE(want); w++) {
 		int found = 0, best = 0;
 
 		for (int i = 0; i < n; i++) {
@@ -672,6 +673,230 @@ TEST_F_TIMEOUT(life, del_device_with_aio_in_flight, 240)
 	aio_batch_free(&b);
 	for (int k = 0; k < NUM_AEAD_ALGS; k++)
 		alg_aead_close(&a[k]);
+}
+
+struct churn_thread {
+	pthread_t th;
+	unsigned int first_id;
+	int rounds;
+	int bad;		/* returns other than 0/EEXIST/ENOENT */
+	int last_bad;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn_thread *t = arg;
+
+	for (int i = 0; i < t->rounds; i++) {
+		unsigned int id = t->first_id + i % 4;
+		int e1 = sim_new_device(id, 1, 4), e2 = sim_del_device(id);
+
+		if (e1 && e1 != -EEXIST) {
+			t->bad++;
+			t->last_bad = e1;
+		}
+		if (e2 && e2 != -ENOENT) {
+			t->bad++;
+			t->last_bad = e2;
+		}
+	}
+	return NULL;
+}
+
+/* Two writers creating and deleting the same IDs at once. */
+TEST_F_TIMEOUT(life, concurrent_new_and_del, 120)
+{
+	struct churn_thread t[2] = {
+		{ .first_id = 230, .rounds = 40 }, { .first_id = 230, .rounds = 40 },
+	};
+
+	NEED_SIM_BUS();
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i].th, NULL, churn_main, &t[i]));
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i].th, NULL);
+		EXPECT_EQ(0, t[i].bad) TH_LOG("thread %d: last error %d", i, t[i].last_bad);
+	}
+	for (unsigned int id = 230; id < 234; id++)
+		sim_del_device(id);
+	traffic(_metadata, &self->p, 5);
+}
+
+struct reader_thread {
+	pthread_t th;
+	atomic_bool *stop;
+	unsigned int id;
+	unsigned long reads;
+};
+
+/* Read every file of device id, whatever exists at the moment. */
+static void *reader_main(void *arg)
+{
+	struct reader_thread *t = arg;
+	char path[160], buf[4096], node[16];
+
+	while (!atomic_load(t->stop)) {
+		static const char *const knobs[] = { "jobs", "errors", "stall",
+						     "latency_us" };
+		struct gmrk_stats st;
+		struct gmrk_info info;
+		int fd;
+
+		if (sim_node_name(t->id, node, sizeof(node))) {
+			usleep(100);
+			continue;
+		}
+		snprintf(path, sizeof(path), CORE_DEBUGFS "/%s/stats", node);
+		file_read_str(path, buf, sizeof(buf));
+		snprintf(path, sizeof(path), CORE_DEBUGFS "/%s/info", node);
+		file_read_str(path, buf, sizeof(buf));
+		for (size_t k = 0; k < ARRAY_SIZE(knobs); k++) {
+			uint64_t v;
+
+			sim_knob_read(t->id, knobs[k], &v);
+		}
+		fd = gmrk_node_open(node);
+		if (fd >= 0) {
+			gmrk_get_info(fd, &info);
+			gmrk_get_stats(fd, &st);
+			close(fd);
+		}
+		t->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * Readers of a device's debugfs files and ioctls while it is deleted and
+ * created again: no crash, no hang, nothing in the kernel log (the
+ * harness checks dmesg).
+ */
+TEST_F_TIMEOUT(life, readers_while_deleting, 120)
+{
+	struct reader_thread r[2];
+	atomic_bool stop;
+
+	NEED_SIM_BUS();
+	ASSERT_EQ(0, debugfs_ensure());
+	atomic_init(&stop, false);
+	for (int i = 0; i < 2; i++) {
+		r[i] = (struct reader_thread) { .stop = &stop, .id = ID_B };
+		ASSERT_EQ(0, pthread_create(&r[i].th, NULL, reader_main, &r[i]));
+	}
+	for (int i = 0; i < 30; i++) {
+		ASSERT_EQ(0, sim_new_device(ID_B, 2, 8));
+		usleep(2000);
+		ASSERT_EQ(0, sim_del_device(ID_B));
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(r[i].th, NULL);
+	TH_LOG("%lu + %lu read passes", r[0].reads, r[1].reads);
+	traffic(_metadata, &self->p, 5);
+}
+
+/* The gm-rk card's PCI address, if there is one. */
+static int find_card(char *addr, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	int err = -ENODEV;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char path[300];
+		uint64_t vendor, device;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
+		if (file_read_u64(path, &vendor))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
+		if (file_read_u64(path, &device))
+			continue;
+		if (vendor == 0x1b36 && device == 0x10f0) {
+			snprintf(addr, len, "%s", e->d_name);
+			err = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return err;
+}
+
+static bool card_bound(void)
+{
+	char names[32][16];
+	int n = gmrk_list_nodes(names, 32);
+
+	for (int i = 0; i < n; i++) {
+		struct gmrk_info info;
+		int fd = gmrk_node_open(names[i]);
+		bool pci;
+
+		if (fd < 0)
+			continue;
+		pci = !gmrk_get_info(fd, &info) && info.kind == GMRK_KIND_PCI;
+		close(fd);
+		if (pci)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * PCI mode: the card removed (sysfs remove: an orderly PCI removal) while
+ * threads hammer it, then found again by a bus rescan.
+ */
+TEST_F_TIMEOUT(life, pci_remove_and_rescan_under_load, 240)
+{
+	struct load_worker w[LOAD_THREADS];
+	unsigned long ok = 0, wrong = 0, errors = 0;
+	char addr[64], path[160];
+	atomic_bool stop;
+	bool back = false;
+
+	if (!test_mode_is_pci())
+		SKIP(return, "no gm-rk PCI card outside GMRK_TEST_MODE=pci");
+	ASSERT_EQ(0, find_card(addr, sizeof(addr))) TH_LOG("no 1b36:10f0 device");
+	atomic_init(&stop, false);
+	memset(w, 0, sizeof(w));
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		w[i].seed = prng_u64(&self->p);
+		w[i].max_aad = 256;
+		w[i].max_pt = 16384;
+		w[i].stop = &stop;
+		ASSERT_EQ(0, load_worker_start(&w[i]));
+	}
+	for (int cycle = 0; cycle < 2; cycle++) {
+		wait_progress(w, LOAD_THREADS, 30);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", addr);
+		EXPECT_EQ(0, file_write_str(path, "1")) TH_LOG("remove %s", addr);
+		EXPECT_FALSE(path_exists(path));
+		wait_progress(w, LOAD_THREADS, 30);
+		EXPECT_EQ(0, file_write_str("/sys/bus/pci/rescan", "1"));
+		for (int i = 0; i < 200 && !(back = card_bound()); i++)
+			usleep(50000);
+		EXPECT_TRUE(back) TH_LOG("card not bound again after rescan");
+		ASSERT_EQ(0, find_card(addr, sizeof(addr)));
+	}
+	wait_progress(w, LOAD_THREADS, 30);
+	atomic_store(&stop, true);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		load_worker_join(&w[i]);
+		ok += w[i].ok;
+		errors += w[i].errors;
+		wrong += w[i].wrong;
+		if (w[i].problem[0])
+			TH_LOG("thread %d (last errno %d): %s", i, w[i].last_errno,
+			       w[i].problem);
+	}
+	TH_LOG("%lu right, %lu errors, %lu wrong", ok, errors, wrong);
+	EXPECT_EQ(0UL, wrong);
+	EXPECT_LT(0UL, ok);
+	traffic(_metadata, &self->p, 10);
 }
 
 TEST_HARNESS_MAIN

@@ -310,11 +310,34 @@ TEST_F_TIMEOUT(rm, rmmod_refused_while_bound, 240)
 		alg_aead_close(&a[k]);
 }
 
+/* Verified requests on already-bound, keyed sockets; all must be right. */
+static void held_requests(struct __test_metadata *_metadata,
+			  struct alg_aead *a, uint8_t (*keys)[32],
+			  struct prng *p, int n, const char *when)
+{
+	for (int i = 0; i < n; i++) {
+		int k = i % NUM_AEAD_ALGS;
+		struct aead_case c;
+		struct aead_op op;
+		char msg[256];
+		ssize_t r;
+
+		ASSERT_EQ(0, aead_case_make(&c, &aead_algs[k], keys[k], 16, p,
+					    64, 4096, i % 2, i % 5 == 4));
+		aead_case_op(&c, &op, ALG_IO_PLAIN, 0);
+		r = alg_aead_run(&a[k], &op);
+		EXPECT_EQ((int)CASE_OK, (int)aead_case_check(&c, r, msg, sizeof(msg)))
+			TH_LOG("%s: %s", when, msg);
+		aead_case_free(&c);
+	}
+}
+
 TEST_F_TIMEOUT(rm, last_device_deleted_under_load, 240)
 {
 	struct load_worker w[LOAD_THREADS];
 	unsigned int ids[SIM_MAX_DEVICES];
-	struct alg_aead a;
+	struct alg_aead a, held[NUM_AEAD_ALGS];
+	uint8_t keys[NUM_AEAD_ALGS][32];
 	atomic_bool stop;
 	bool passed = false;
 	int n, err;
@@ -323,6 +346,11 @@ TEST_F_TIMEOUT(rm, last_device_deleted_under_load, 240)
 		SKIP(return, "the PCI card is the last device here; not removable by the test");
 	ASSERT_TRUE(sim_bus_present());
 
+	for (int k = 0; k < NUM_AEAD_ALGS; k++) {
+		ASSERT_EQ(0, alg_aead_open(&held[k], aead_algs[k].driver));
+		prng_fill(&self->p, keys[k], sizeof(keys[k]));
+		ASSERT_EQ(0, alg_aead_setkey(&held[k], keys[k], aead_algs[k].keylen));
+	}
 	start_workers(_metadata, w, LOAD_THREADS, &stop, &self->p);
 	wait_progress(w, LOAD_THREADS, 30);
 	n = sim_list(ids, SIM_MAX_DEVICES);
@@ -330,13 +358,33 @@ TEST_F_TIMEOUT(rm, last_device_deleted_under_load, 240)
 	for (int i = 0; i < n; i++) {
 		EXPECT_EQ(0, sim_del_device(ids[i])) TH_LOG("del_device %u", ids[i]);
 	}
-	/* bound sockets carry on (in software, or with errors) */
+	/* threads carry on: right results, or errors (binds may fail now) */
 	wait_progress(w, LOAD_THREADS, 40);
 	stop_workers(_metadata, w, LOAD_THREADS, &stop, true);
 
+	/* sockets bound before compute in software, right (driver.rst) */
+	held_requests(_metadata, held, keys, &self->p, 20, "no device, bound socket");
+	/* asking by algorithm name finds a software implementation */
+	for (int k = 0; k < NUM_AEAD_ALGS; k++) {
+		err = alg_aead_open(&a, aead_algs[k].cra_name);
+		EXPECT_EQ(0, err) TH_LOG("bind %s without devices: %d",
+					 aead_algs[k].cra_name, err);
+		if (!err)
+			alg_aead_close(&a);
+	}
+	/* by gmrk's driver name: gone for new users, or still right */
+	err = alg_aead_open(&a, "gcm-aes-gmrk");
+	TH_LOG("bind gcm-aes-gmrk with sockets held, no device: %s",
+	       err ? strerror(-err) : "bound");
+	EXPECT_TRUE(err == 0 || err == -ENOENT) TH_LOG("%d", err);
+	if (!err)
+		alg_aead_close(&a);
+
 	/* no device, no users: the AEADs go, the plain sm4 stays */
+	for (int k = 0; k < NUM_AEAD_ALGS; k++)
+		alg_aead_close(&held[k]);
 	EXPECT_TRUE(WAIT_FOR(!proc_crypto_has("gcm-aes-gmrk", NULL)))
-		TH_LOG("gcm-aes-gmrk still registered without devices");
+		TH_LOG("gcm-aes-gmrk still registered without devices or users");
 	EXPECT_FALSE(proc_crypto_has("gcm-sm4-gmrk", NULL));
 	EXPECT_FALSE(proc_crypto_has("rfc7539-chacha20-poly1305-gmrk", NULL));
 	EXPECT_TRUE(proc_crypto_has("sm4-gmrk", NULL));
@@ -350,6 +398,46 @@ TEST_F_TIMEOUT(rm, last_device_deleted_under_load, 240)
 	EXPECT_TRUE(proc_crypto_has("gcm-aes-gmrk", &passed));
 	EXPECT_TRUE(passed);
 	traffic(_metadata, &self->p, 15);
+}
+
+/*
+ * A device coming back while the algorithms are still held (no device in
+ * between, sockets bound throughout) takes them over again.
+ */
+TEST_F_TIMEOUT(rm, device_returns_while_held, 240)
+{
+	struct alg_aead held[NUM_AEAD_ALGS], a;
+	uint8_t keys[NUM_AEAD_ALGS][32];
+	char node[16];
+	struct gmrk_stats before, after;
+	int err;
+
+	if (test_mode_is_pci())
+		SKIP(return, "needs emulation devices");
+	ASSERT_TRUE(sim_bus_present());
+	for (int k = 0; k < NUM_AEAD_ALGS; k++) {
+		ASSERT_EQ(0, alg_aead_open(&held[k], aead_algs[k].driver));
+		prng_fill(&self->p, keys[k], sizeof(keys[k]));
+		ASSERT_EQ(0, alg_aead_setkey(&held[k], keys[k], aead_algs[k].keylen));
+	}
+	for (int round = 0; round < 3; round++) {
+		ASSERT_EQ(0, sim_del_device(0));
+		held_requests(_metadata, held, keys, &self->p, 10, "device gone");
+		ASSERT_EQ(0, sim_new_device(0, 4, 0));
+		ASSERT_EQ(0, sim_node_name(0, node, sizeof(node)));
+		ASSERT_EQ(0, gmrk_stats_by_name(node, &before));
+		held_requests(_metadata, held, keys, &self->p, 10, "device back");
+		ASSERT_EQ(0, gmrk_stats_by_name(node, &after));
+		/* the device serves the old sockets again */
+		EXPECT_LE(before.jobs + 10, after.jobs) TH_LOG("round %d", round);
+		err = alg_aead_open(&a, "gcm-sm4-gmrk");
+		EXPECT_EQ(0, err) TH_LOG("bind after the device came back: %d", err);
+		if (!err)
+			alg_aead_close(&a);
+	}
+	for (int k = 0; k < NUM_AEAD_ALGS; k++)
+		alg_aead_close(&held[k]);
+	traffic(_metadata, &self->p, 10);
 }
 
 TEST_F_TIMEOUT(rm, rmmod_and_reload, 240)

@@ -17,7 +17,7 @@ SELFTESTS_OUT := $(BUILD)/selftests/gmrk
 # Objects live outside SELFTESTS_OUT: the harness runs whatever is there.
 SELFTESTS_OBJ := $(BUILD)/selftests/obj
 
-SELFTESTS_PROGS := gmrk_10_kat gmrk_20_forged gmrk_30_diff \
+SELFTESTS_PROGS := gmrk_10_kat gmrk_20_forged gmrk_30_diff gmrk_35_edge \
 	gmrk_40_concurrency gmrk_50_faults gmrk_60_lifecycle gmrk_zz_rmmod
 SELFTESTS_LIB := af_alg aio_batch aio_raw aead_case gmrk_ctl load_worker ref_aead \
 	test_algs

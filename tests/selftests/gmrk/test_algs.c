@@ -53,10 +53,10 @@ size_t aead_authsizes(const struct aead_alg *alg, const unsigned int **sizes)
 {
 	if (alg->ref == REF_CHACHAPOLY) {
 		*sizes = poly_tags;
-		return sizeof(poly_tags) / sizeof(poly_tags[0]);
+		return ARRAY_SIZE(poly_tags);
 	}
 	*sizes = gcm_tags;
-	return sizeof(gcm_tags) / sizeof(gcm_tags[0]);
+	return ARRAY_SIZE(gcm_tags);
 }
 
 bool aead_authsize_ok(const struct aead_alg *alg, unsigned int authsize)
@@ -124,7 +124,7 @@ size_t prng_len(struct prng *p, size_t max)
 
 	switch (prng_below(p, 8)) {
 	case 0:
-		n = edges[prng_below(p, sizeof(edges) / sizeof(edges[0]))];
+		n = edges[prng_below(p, ARRAY_SIZE(edges))];
 		break;
 	case 1:
 		n = max;

@@ -23,6 +23,10 @@
 
 #include "ref_aead.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 struct aead_alg {
 	const char *label;	/* for messages: "aes128-gcm" */
 	const char *cra_name;	/* "gcm(aes)" */

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * lib/keys: errors, zeroizing and key-file I/O shared by the providers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "keyio.h"
+
+static int gmrk_keys_verr(gmrk_error *err, int code, int sys_errno,
+			  const char *fmt, va_list ap)
+{
+	if (err) {
+		err->code = code;
+		err->sys_errno = sys_errno;
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		if (sys_errno) {
+			size_t n = strlen(err->message);
+
+			snprintf(err->message + n, sizeof(err->message) - n, ": %s",
+				 strerror(sys_errno));
+		}
+	}
+	return -code;
+}
+
+int gmrk_keys__err(gmrk_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = gmrk_keys_verr(err, code, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int gmrk_keys__err_sys(gmrk_error *err, int sys_errno, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = gmrk_keys_verr(err, GMRK_E_IO, sys_errno, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void gmrk_keys__err_clear(gmrk_error *err)
+{
+	if (err) {
+		err->code = 0;
+		err->sys_errno = 0;
+		err->message[0] = '\0';
+	}
+}
+
+void gmrk_keys__memzero(void *p, size_t len)
+{
+	if (p && len)
+		OPENSSL_cleanse(p, len);
+}
+
+int gmrk_keys__read_file(const char *path, size_t max, const char *what,
+			 uint8_t **out, size_t *outlen, gmrk_error *err)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return gmrk_keys__err(err, GMRK_E_NOENT, "%s '%s' does not exist",
+					      what, path);
+		return gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
+	}
+	if (fstat(fd, &st)) {
+		rc = gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = gmrk_keys__err(err, GMRK_E_CORRUPT, "%s '%s': not a regular file",
+				    what, path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		rc = gmrk_keys__err(err, GMRK_E_PERM,
+				    "%s '%s' is accessible by group or others (mode %04o): chmod 600 it",
+				    what, path, (unsigned int)(st.st_mode & 07777));
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = gmrk_keys__err(err, GMRK_E_CORRUPT, "%s '%s': larger than %zu bytes",
+				    what, path, max);
+		goto out;
+	}
+	/* one byte more than the size: a file growing under us is noticed */
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = gmrk_keys__err(err, GMRK_E_NOMEM, "out of memory");
+		goto out;
+	}
+	while (len <= (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
+			gmrk_keys__memzero(buf, len);
+			free(buf);
+			goto out;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		rc = gmrk_keys__err(err, GMRK_E_CORRUPT, "%s '%s': larger than %zu bytes",
+				    what, path, max);
+		gmrk_keys__memzero(buf, len);
+		free(buf);
+		goto out;
+	}
+	*out = buf;
+	*outlen = len;
+out:
+	close(fd);
+	return rc;
+}
+
+static int gmrk_keys_write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int gmrk_keys_fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+int gmrk_keys__write_new(const char *path, const void *buf, size_t len,
+			 const char *what, gmrk_error *err)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
+	int fd, rc;
+
+	if (!tmp)
+		return gmrk_keys__err(err, GMRK_E_NOMEM, "out of memory");
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
+	/* mkostemp creates the file 0600 already; fchmod makes it explicit */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = gmrk_keys__err_sys(err, errno, "cannot create %s '%s'", what, path);
+		free(tmp);
+		return rc;
+	}
+	rc = fchmod(fd, 0600) ? -errno : 0;
+	if (!rc)
+		rc = gmrk_keys_write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	/* link, not rename: rename would silently replace an existing key */
+	if (!rc && link(tmp, path))
+		rc = -errno;
+	unlink(tmp);
+	free(tmp);
+	if (rc == -EEXIST)
+		return gmrk_keys__err(err, GMRK_E_EXISTS, "%s '%s' already exists", what, path);
+	if (rc)
+		return gmrk_keys__err_sys(err, -rc, "cannot write %s '%s'", what, path);
+	rc = gmrk_keys_fsync_dir(path);
+	if (rc)
+		return gmrk_keys__err_sys(err, -rc, "%s '%s': fsync of its directory", what, path);
+	return 0;
+}

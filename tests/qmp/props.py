@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host-only checks of the gm-rk device's configuration over QMP.
+
+    props.py QEMU
+
+Starts the emulator paused with no guest (-S, no firmware run; machine
+"pc", whose root bus takes device_add), then over QMP: plugs cards with
+good and bad properties (every bad value must be refused with an error,
+never crash QEMU), reads the defaults back, and sets and reads each
+run-time knob. Prints TAP (version 13) results for each
+check and exits 1 if any failed. Needs no VM harness, no guest, no driver.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP, QMPError  # noqa: E402
+
+results = []
+
+
+def check(ok, name, detail=""):
+    results.append(ok)
+    print(f"{'ok' if ok else 'not ok'} {len(results)} {name}")
+    if detail and not ok:
+        print(f"# {detail}")
+
+
+def add(q, **props):
+    """device_add; returns None on success, else the error text."""
+    try:
+        q.cmd("device_add", driver="gmrk", **props)
+        return None
+    except QMPError as e:
+        return str(e)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    qemu = sys.argv[1]
+    print("TAP version 13")
+    with tempfile.TemporaryDirectory() as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+        proc = subprocess.Popen(
+            [qemu, "-machine", "pc", "-S", "-nodefaults", "-display", "none",
+             "-qmp", f"unix:{sock},server=on,wait=off"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            q = QMP(sock, connect_timeout=30)
+            run_checks(q)
+            q.close()
+        except QMPError as e:
+            check(False, "QMP session", str(e))
+        finally:
+            proc.terminate()
+            try:
+                rc = proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = proc.wait()
+            err = proc.stderr.read().decode(errors="replace")
+            # Terminated by us (SIGTERM) is the only acceptable end.
+            check(rc in (0, -15), "emulator ended cleanly",
+                  f"exit {rc}: {err.strip()[-300:]}")
+    print(f"1..{len(results)}")
+    return 0 if all(results) else 1
+
+
+def run_checks(q):
+    path = "/machine/peripheral/c0"
+    check(add(q, id="c0") is None, "device_add gmrk with defaults")
+    want = {"queues": 4, "depth": 1024, "max-data": 1 << 20, "latency-us": 0,
+            "fail-next": 0, "corrupt-next": 0, "stall": False,
+            "queue-full": False, "fatal": False, "jobs": 0, "errors": 0,
+            "msix": True}
+    for prop, val in want.items():
+        try:
+            got = q.cmd("qom-get", path=path, property=prop)
+        except QMPError as e:
+            got = f"error: {e}"
+        check(got == val, f"default {prop} = {val}", f"got {got}")
+
+    for prop, val in [("fail-next", 7), ("corrupt-next", 2),
+                      ("latency-us", 1500), ("stall", True),
+                      ("queue-full", True), ("fatal", True),
+                      ("stall", False), ("queue-full", False),
+                      ("fatal", False), ("fail-next", 0)]:
+        try:
+            q.cmd("qom-set", path=path, property=prop, value=val)
+            got = q.cmd("qom-get", path=path, property=prop)
+        except QMPError as e:
+            got = f"error: {e}"
+        check(got == val, f"qom-set {prop} {val} reads back", f"got {got}")
+
+    for prop, val in [("jobs", 5), ("errors", 1)]:
+        try:
+            q.cmd("qom-set", path=path, property=prop, value=val)
+            refused = False
+        except QMPError:
+            refused = True
+        check(refused, f"read-only {prop} refuses qom-set")
+    for prop, val in [("fail-next", -1), ("stall", "maybe"),
+                      ("latency-us", 1 << 33)]:
+        try:
+            q.cmd("qom-set", path=path, property=prop, value=val)
+            refused = False
+        except QMPError:
+            refused = True
+        check(refused, f"qom-set {prop} {val!r} refused")
+
+    bad = [{"queues": 0}, {"queues": 17}, {"depth": 3}, {"depth": 2},
+           {"depth": 8192}, {"depth": 1000}, {"max-data": 100},
+           {"max-data": 1 << 30}]
+    for i, props in enumerate(bad):
+        err = add(q, id=f"bad{i}", **props)
+        check(err is not None, f"device_add gmrk {props} refused",
+              "it was accepted")
+    good = [{"queues": 1, "depth": 4}, {"queues": 16, "depth": 4096},
+            {"max-data": 4096}, {"max-data": 16 << 20}, {"msix": False},
+            {"latency-us": 250}]
+    for i, props in enumerate(good):
+        err = add(q, id=f"good{i}", **props)
+        check(err is None, f"device_add gmrk {props} accepted", err or "")
+    try:
+        got = q.cmd("qom-get", path="/machine/peripheral/good5",
+                    property="latency-us")
+    except QMPError as e:
+        got = str(e)
+    check(got == 250, "latency-us from device_add", f"got {got}")
+    # Still alive and answering after all the refusals.
+    try:
+        q.cmd("query-status")
+        alive = True
+    except QMPError:
+        alive = False
+    check(alive, "emulator still answers")
+
+
+if __name__ == "__main__":
+    start = time.monotonic()
+    rc = main()
+    print(f"# {time.monotonic() - start:.1f} s")
+    sys.exit(rc)
