@@ -55,7 +55,6 @@ static const TPMT_SYM_DEF gmrk_tpm_aes128cfb = {
 void gmrk_tpm_config_init(struct gmrk_tpm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->pcr = GMRK_TPM_PCR_DEFAULT;
 	cfg->cipher = "chachapoly";
 }
 
@@ -123,7 +122,9 @@ static void gmrk_tpm_auth(const char *pw, TPM2B_AUTH *a)
 	unsigned int dl = 0;
 
 	memset(a, 0, sizeof(*a));
-	if (n <= 32) {
+	if (!n) {
+		return;
+	} else if (n <= 32) {
 		memcpy(a->buffer, pw, n);
 		a->size = (UINT16)n;
 	} else if (EVP_Digest(pw, n, a->buffer, &dl, EVP_sha256(), NULL) == 1) {

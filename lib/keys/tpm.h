@@ -27,7 +27,12 @@ struct gmrk_tpm_config {
 	const char *keys_file;		/* required */
 	const char *encryption_password;/* required */
 	const char *srk_password;	/* optional; NULL or "" = none */
-	int pcr;			/* 17..23; 0 = GMRK_TPM_PCR_DEFAULT */
+	/*
+	 * 17..23. 0 (gmrk_tpm_config_init): a new keys_file is sealed to
+	 * GMRK_TPM_PCR_DEFAULT, an existing one to the PCR it records; any
+	 * other value must match the one an existing keys_file records.
+	 */
+	int pcr;
 	const char *cipher;		/* "chachapoly" (default), "aes", "sm4", ... */
 	/*
 	 * gmrk's own addition: where the TPM is, as a tpm2-tss TCTI string

@@ -4,6 +4,7 @@
 #define GMRK_BENCHUTIL_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define BENCH_MAX_SIZES 16
 
@@ -13,6 +14,13 @@ struct bench_opts {
 	size_t sizes[BENCH_MAX_SIZES];
 	size_t nsizes;
 	const char *cipher;	/* only this cipher, or NULL */
+	/*
+	 * What a run's length is measured in: CLOCK_MONOTONIC (wall time,
+	 * the default) or CLOCK_THREAD_CPUTIME_ID (only the time this thread
+	 * ran: on a shared machine, time other processes take is not
+	 * charged; right only when all the work runs on this thread).
+	 */
+	clockid_t clock;
 };
 
 /*

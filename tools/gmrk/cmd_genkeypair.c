@@ -93,14 +93,16 @@ static long gkp_prompt(const char *prompt, char *buf, size_t cap)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
-	fprintf(stderr, "%s", prompt);
-	fflush(stderr);
+	/* echo off first, then the prompt: TCSAFLUSH drops what was typed
+	 * before it, so nothing typed after the prompt may come earlier */
 	gkp_echo_off = 1;
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)) {
 		gkp_echo_off = 0;
 		n = -1;
 		goto out;
 	}
+	fprintf(stderr, "%s", prompt);
+	fflush(stderr);
 	n = gkp_read_line(buf, cap);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &gkp_saved);
 	gkp_echo_off = 0;

@@ -69,6 +69,13 @@ untrack() {
 	tmp_paths=("${keep[@]}")
 }
 
+# Leftovers of runs that were killed before they could clean up.
+for old in "$cache"/qemu-*.tmp.* "$cache"/qemu-src/.tmp.*; do
+	[ -e "$old" ] || continue
+	pid=${old##*.}
+	[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$old"
+done
+
 # Build from a snapshot of the model, so an edit during a long build
 # cannot end up under the cache key of the text that was hashed.
 snap=$(mktemp -d "${TMPDIR:-/tmp}/gmrk-qemu-model.XXXXXX")
@@ -305,6 +312,8 @@ if [ ! -f "$tree/.configured" ]; then
 	for old in "$cache"/qemu-tree-*; do
 		case $old in "$tree" | *.lock | *.tmp.*) continue ;; esac
 		[ -d "$old" ] || continue
+		# The lock file is only held open, never read or written.
+		# shellcheck disable=SC2094
 		(flock -n 8 && rm -rf "$old" "$old.lock") 8>"$old.lock" || true
 	done
 fi
@@ -327,7 +336,8 @@ mv "$ftmp" "$final"
 untrack "$ftmp"
 
 # Each gmrk.c edit makes a new qemu-<hash>/ (~50 MB); keep the newest few.
-# shellcheck disable=SC2012
+# Names are our own hex hashes, so ls | grep is safe; ls -t sorts by age.
+# shellcheck disable=SC2010
 ls -1dt "$cache"/qemu-[0-9a-f]*[0-9a-f] 2>/dev/null | grep -E '/qemu-[0-9a-f]{16}$' |
 	tail -n +5 | while read -r old; do
 		[ "$old" = "$final" ] || rm -rf "$old"

@@ -265,7 +265,7 @@ static void test_wrap_unwrap(void **s)
 
 static void test_wrong_pincode(void **s)
 {
-	gmrk_sm2 *k = gen();
+	gmrk_sm2 *k = gen(), *k2;
 	char *path = keyfile("wrongpin", k, FAST);
 	static const char *const pins[] = { "246811", "24681", "2468100", "x" };
 	uint8_t *before, *after;
@@ -284,7 +284,9 @@ static void test_wrong_pincode(void **s)
 	assert_int_equal(alen, blen);
 	assert_memory_equal(after, before, blen);
 	/* the right one still works afterwards */
-	gmrk_sm2_free(gmrk_sm2_load_private(path, PIN, strlen(PIN), &err) ?: (fail(), NULL));
+	k2 = gmrk_sm2_load_private(path, PIN, strlen(PIN), &err);
+	assert_non_null(k2);
+	gmrk_sm2_free(k2);
 	free(before);
 	free(after);
 	free(path);
@@ -301,7 +303,7 @@ static void test_truncated(void **s)
 
 	(void)s;
 	buf = tk_slurp(path, &len);
-	cut = tk_join(path, "../cut.pem");
+	cut = tk_sibling(path, "cut.pem");
 	/* every length short of the END line's final newline */
 	for (n = 0; n + 1 < len; n++) {
 		unlink(cut);
@@ -346,7 +348,7 @@ static void test_corrupt(void **s)
 	(void)s;
 	gmrk_sm2_public_hex(k, h1);
 	buf = tk_slurp(path, &len);
-	bad = tk_join(path, "../bad.pem");
+	bad = tk_sibling(path, "bad.pem");
 	body = strlen("-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
 	for (i = body; i < len && buf[i] != '-'; i++) {
 		uint8_t c = buf[i];

@@ -78,6 +78,19 @@ char *tk_join(const char *dir, const char *name)
 	return p;
 }
 
+char *tk_sibling(const char *path, const char *name)
+{
+	char *dir = strdup(path), *slash, *p;
+
+	assert_non_null(dir);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	p = tk_join(slash ? dir : ".", name);
+	free(dir);
+	return p;
+}
+
 char *tk_dir(const char *name)
 {
 	char *p = tk_join(tk_root_dir(), name);

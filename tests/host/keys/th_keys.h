@@ -20,6 +20,8 @@
 char *tk_dir(const char *name);
 /* "<dir>/<name>" in a static-free new buffer */
 char *tk_join(const char *dir, const char *name);
+/* "<directory of path>/<name>" */
+char *tk_sibling(const char *path, const char *name);
 uint8_t *tk_slurp(const char *path, size_t *len);
 void tk_spit(const char *path, const void *buf, size_t len, mode_t mode);
 /* entries in @dir, not counting . and .. */

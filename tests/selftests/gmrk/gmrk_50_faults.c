@@ -789,6 +789,37 @@ TEST_F_TIMEOUT(faults, fail_next_aio_and_forged, 120)
 		alg_aead_close(&k[a].a);
 }
 
+/*
+ * Far more requests than ring entries (2 queues of 4): the free-running
+ * ring indices wrap many times, alone and with bursts in flight.
+ */
+TEST_F_TIMEOUT(faults, tiny_rings_wrap_around, 120)
+{
+	struct keyed k[NUM_AEAD_ALGS];
+	struct gmrk_stats before, after;
+	struct aio_batch b;
+
+	SKIP_IF_PCI();
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		keyed_open(_metadata, &k[a], a, &self->p);
+	get_stats(_metadata, self, &before);
+	run_verified(_metadata, &k[ALG_AES192], ALG_AES192, &self->p, 40, 0);
+	ASSERT_EQ(0, aio_batch_init(&b, 5 * FAULT_QUEUES * FAULT_DEPTH));
+	for (int r = 0; r < 5; r++) {
+		fill_batch(_metadata, &b, k, &self->p);
+		ASSERT_EQ(0, aio_batch_run(&b, 60));
+		expect_batch_ok(_metadata, &b, "burst");
+	}
+	get_stats(_metadata, self, &after);
+	/* most of them went through the rings (the rest overflowed to software) */
+	EXPECT_LE(before.jobs + 40 + 5 * FAULT_QUEUES * FAULT_DEPTH,
+		  after.jobs + (after.fallbacks - before.fallbacks));
+	EXPECT_EQ(before.errors, after.errors);
+	aio_batch_free(&b);
+	for (int a = 0; a < NUM_AEAD_ALGS; a++)
+		alg_aead_close(&k[a].a);
+}
+
 /* latency_us delays every job; results stay right (no timing asserted). */
 TEST_F(faults, latency)
 {
