@@ -209,12 +209,21 @@ int gmrk__block_finish(gmrk_ctx *ctx, struct gmrk_block *b,
 	return rc;
 }
 
+/*
+ * gmrk_seal() and gmrk_open(): one block through the batch machinery.
+ * Bad arguments return before anything is written to @outlen or @flags.
+ */
 static int gmrk_one(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
-		    bool seal, gmrk_error *err)
+		    bool seal, size_t *outlen, unsigned int *flags, gmrk_error *err)
 {
 	struct gmrk_prep p;
 	int rc;
 
+	gmrk__err_clear(err);
+	if (!ctx)
+		return gmrk__err(err, GMRK_E_INVAL, "no context");
+	if (key && key->ctx != ctx)
+		return gmrk__err(err, GMRK_E_INVAL, "key belongs to another context");
 	b->flags = 0;
 	b->outlen = 0;
 	b->backend = GMRK_BACKEND_AUTO;
@@ -222,7 +231,12 @@ static int gmrk_one(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
 		    gmrk__open_prep(ctx, key, b, &p, err);
 	if (!rc && !p.plaintext)
 		rc = gmrk__run(ctx, p.aead, &p.req, &b->backend, &b->flags, err);
-	return gmrk__block_finish(ctx, b, &p, rc, err);
+	rc = gmrk__block_finish(ctx, b, &p, rc, err);
+	if (outlen)
+		*outlen = b->outlen;
+	if (flags)
+		*flags = b->flags;
+	return rc;
 }
 
 int gmrk_seal(gmrk_ctx *ctx, gmrk_key *key, uint64_t position,
@@ -233,17 +247,8 @@ int gmrk_seal(gmrk_ctx *ctx, gmrk_key *key, uint64_t position,
 		.position = position, .ad = ad, .adlen = adlen, .in = in,
 		.inlen = len, .out = out, .outcap = outcap,
 	};
-	int rc;
 
-	gmrk__err_clear(err);
-	if (!ctx)
-		return gmrk__err(err, GMRK_E_INVAL, "no context");
-	if (key && key->ctx != ctx)
-		return gmrk__err(err, GMRK_E_INVAL, "key belongs to another context");
-	rc = gmrk_one(ctx, key, &b, true, err);
-	if (outlen)
-		*outlen = b.outlen;
-	return rc;
+	return gmrk_one(ctx, key, &b, true, outlen, NULL, err);
 }
 
 int gmrk_open(gmrk_ctx *ctx, gmrk_key *key, uint64_t position,
@@ -255,17 +260,6 @@ int gmrk_open(gmrk_ctx *ctx, gmrk_key *key, uint64_t position,
 		.position = position, .ad = ad, .adlen = adlen, .in = in,
 		.inlen = len, .out = out, .outcap = outcap,
 	};
-	int rc;
 
-	gmrk__err_clear(err);
-	if (!ctx)
-		return gmrk__err(err, GMRK_E_INVAL, "no context");
-	if (key && key->ctx != ctx)
-		return gmrk__err(err, GMRK_E_INVAL, "key belongs to another context");
-	rc = gmrk_one(ctx, key, &b, false, err);
-	if (outlen)
-		*outlen = b.outlen;
-	if (flags)
-		*flags = b.flags;
-	return rc;
+	return gmrk_one(ctx, key, &b, false, outlen, flags, err);
 }

@@ -202,6 +202,19 @@ static void gmrk_default_asset(char *out, size_t cap, const char *path)
 	out[n] = '\0';
 }
 
+/* An empty key of @ctx; NULL (and @err says why) when out of memory. */
+static gmrk_key *gmrk_key_alloc(gmrk_ctx *ctx, gmrk_error *err)
+{
+	gmrk_key *key = calloc(1, sizeof(*key));
+
+	if (!key) {
+		gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+		return NULL;
+	}
+	key->ctx = ctx;
+	return key;
+}
+
 gmrk_key *gmrk_key_open(gmrk_ctx *ctx, const char *path, const char *asset,
 			unsigned int flags, gmrk_error *err)
 {
@@ -221,19 +234,17 @@ gmrk_key *gmrk_key_open(gmrk_ctx *ctx, const char *path, const char *asset,
 			  path);
 		return NULL;
 	}
-	key = calloc(1, sizeof(*key));
-	if (!key) {
-		gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+	key = gmrk_key_alloc(ctx, err);
+	if (!key)
 		return NULL;
-	}
-	key->ctx = ctx;
 	if (asset)
 		snprintf(key->asset, sizeof(key->asset), "%s", asset);
 	else
 		gmrk_default_asset(key->asset, sizeof(key->asset), path);
 	if (!key->asset[0] || (asset && strlen(asset) > 255)) {
-		gmrk__err(err, GMRK_E_INVAL, "key file '%s': asset name must be 1 to 255 bytes", path);
-		goto fail;
+		rc = gmrk__err(err, GMRK_E_INVAL,
+			       "key file '%s': asset name must be 1 to 255 bytes", path);
+		goto out;
 	}
 	rc = gmrk__kf_read(path, &buf, &len, err);
 	if (rc == -GMRK_E_NOENT && (flags & GMRK_KEY_CREATE)) {
@@ -241,29 +252,23 @@ gmrk_key *gmrk_key_open(gmrk_ctx *ctx, const char *path, const char *asset,
 		if (rc == -GMRK_E_EXISTS && !(flags & GMRK_KEY_EXCL))
 			rc = gmrk__kf_read(path, &buf, &len, err);	/* lost a race */
 		else if (!rc)
-			goto done;
+			goto out;	/* created: nothing to load */
 	} else if (!rc && (flags & GMRK_KEY_CREATE) && (flags & GMRK_KEY_EXCL)) {
-		gmrk__err(err, GMRK_E_EXISTS, "key file '%s' already exists", path);
-		goto fail;
+		rc = gmrk__err(err, GMRK_E_EXISTS, "key file '%s' already exists", path);
+		goto out;
 	}
-	if (rc)
-		goto fail;
-	rc = gmrk_key_load(ctx, key, path, buf, len, err);
-	if (rc)
-		goto fail;
-done:
+	if (!rc)
+		rc = gmrk_key_load(ctx, key, path, buf, len, err);
+out:
 	if (buf) {
 		gmrk__memzero(buf, len);
 		free(buf);
+	}
+	if (rc) {
+		gmrk_key_free(key);
+		return NULL;
 	}
 	return key;
-fail:
-	if (buf) {
-		gmrk__memzero(buf, len);
-		free(buf);
-	}
-	gmrk_key_free(key);
-	return NULL;
 }
 
 gmrk_key *gmrk_key_from_bytes(gmrk_ctx *ctx, const uint8_t *aek, size_t len,
@@ -278,12 +283,9 @@ gmrk_key *gmrk_key_from_bytes(gmrk_ctx *ctx, const uint8_t *aek, size_t len,
 			  GMRK_KEY_LEN);
 		return NULL;
 	}
-	key = calloc(1, sizeof(*key));
-	if (!key) {
-		gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+	key = gmrk_key_alloc(ctx, err);
+	if (!key)
 		return NULL;
-	}
-	key->ctx = ctx;
 	memcpy(key->id, id, GMRK_KEY_ID_LEN);
 	key->nver = 1;
 	key->ver[0].version = version;

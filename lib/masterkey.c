@@ -159,44 +159,44 @@ int gmrk__ek_load(struct gmrk_ek *ek, const struct gmrk_config *cfg,
 	return 0;	/* none: keys cannot be opened, raw AEAD still works */
 }
 
+/* Runs OpenSSL's KDF @name with @params (OSSL_PARAM_END-terminated). */
+static int gmrk_kdf_derive(const char *name, const OSSL_PARAM *params,
+			   uint8_t *out, size_t outlen)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, name, NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	int rc = -GMRK_E_UNSUPPORTED;
+
+	if (kctx && EVP_KDF_derive(kctx, out, outlen, params) == 1)
+		rc = 0;
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
 int gmrk__hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
 	       size_t saltlen, const uint8_t *info, size_t infolen,
 	       uint8_t *out, size_t outlen)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	OSSL_PARAM params[5], *p = params;
-	int rc = -GMRK_E_UNSUPPORTED;
 
-	if (!kctx)
-		goto out;
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikmlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, infolen);
 	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, outlen, params) == 1)
-		rc = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rc;
+	return gmrk_kdf_derive(OSSL_KDF_NAME_HKDF, params, out, outlen);
 }
 
 int gmrk__scrypt(const uint8_t *pass, size_t passlen, const uint8_t *salt,
 		 size_t saltlen, unsigned int log2n, uint32_t r, uint32_t p,
 		 uint8_t *out, size_t outlen)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_SCRYPT, NULL);
-	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	OSSL_PARAM params[7], *pp = params;
 	uint64_t n = (uint64_t)1 << log2n;
 	/* scrypt needs 128 * r * (N + p) bytes; allow twice that */
 	uint64_t maxmem = 256ull * r * (n + p) + (1u << 20);
-	int rc = -GMRK_E_UNSUPPORTED;
 
-	if (!kctx)
-		goto out;
 	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)pass, passlen);
 	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
 	*pp++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
@@ -204,10 +204,5 @@ int gmrk__scrypt(const uint8_t *pass, size_t passlen, const uint8_t *salt,
 	*pp++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
 	*pp++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
 	*pp = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, outlen, params) == 1)
-		rc = 0;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rc;
+	return gmrk_kdf_derive(OSSL_KDF_NAME_SCRYPT, params, out, outlen);
 }

@@ -15,18 +15,13 @@ void gmrk__memzero(void *p, size_t n)
 		OPENSSL_cleanse(p, n);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Strict: an even number of hex digits, nothing else. */
+/*
+ * Strict: an even number of hex digits, nothing else. The input is
+ * length-bounded (a configured master key need not be NUL-terminated), so
+ * this walks it with OpenSSL's digit decoder rather than calling
+ * OPENSSL_hexstr2buf_ex(), which wants a C string and leaves an entry on
+ * the caller's OpenSSL error queue for every passphrase that is not hex.
+ */
 int gmrk__hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap,
 		     size_t *outlen)
 {
@@ -35,7 +30,8 @@ int gmrk__hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap,
 	if (hexlen % 2 || hexlen / 2 > cap)
 		return -GMRK_E_INVAL;
 	for (i = 0; i < hexlen; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)hex[i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)hex[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -GMRK_E_INVAL;

@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "keyio.h"
+#include "pincode.h"
 #include "sm2.h"
 
 struct gmrk_sm2 {
@@ -277,6 +278,37 @@ gmrk_sm2 *gmrk_sm2_load_private(const char *path, const char *pin,
 	k = gmrk_sm2_from_private_pem((const char *)buf, len, path, pin, pinlen, err);
 	gmrk_keys__memzero(buf, len);
 	free(buf);
+	return k;
+}
+
+gmrk_sm2 *gmrk_sm2_open_master(const char *public_hex, const char *private_path,
+			       const char *pin, size_t pinlen, const char *pin_env,
+			       gmrk_error *err)
+{
+	struct gmrk_pincode envpin = { NULL, 0 };
+	gmrk_sm2 *k;
+
+	gmrk_keys__err_clear(err);
+	if (!private_path) {
+		if (!public_hex) {
+			gmrk_keys__err(err, GMRK_E_NOKEY,
+				       "sm2 master key: neither a public key nor a private key file configured");
+			return NULL;
+		}
+		return gmrk_sm2_from_public_hex(public_hex, err);
+	}
+	if (!pin) {
+		if (gmrk_pincode_from_env(pin_env, &envpin, err))
+			return NULL;
+		pin = envpin.buf;
+		pinlen = envpin.len;
+	}
+	k = gmrk_sm2_load_private(private_path, pin, pinlen, err);
+	gmrk_pincode_clear(&envpin);
+	if (k && public_hex && gmrk_sm2_check_public(k, public_hex, err)) {
+		gmrk_sm2_free(k);
+		return NULL;
+	}
 	return k;
 }
 

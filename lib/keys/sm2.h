@@ -57,6 +57,19 @@ gmrk_sm2 *gmrk_sm2_from_private_pem(const char *pem, size_t len,
 gmrk_sm2 *gmrk_sm2_load_private(const char *path, const char *pin,
 				size_t pinlen, gmrk_error *err);
 
+/*
+ * The master key as a library configures it (fctsdb's public-key, path
+ * and pincode): with @private_path NULL, only the public key @public_hex
+ * (enough to wrap). Otherwise the private key file, unlocked by @pin
+ * (@pinlen bytes) or, when @pin is NULL, by the pincode in environment
+ * variable @pin_env (NULL: GMRK_PINCODE), which is removed from the
+ * environment once read; when @public_hex is given too, the private key
+ * must match it.
+ */
+gmrk_sm2 *gmrk_sm2_open_master(const char *public_hex, const char *private_path,
+			       const char *pin, size_t pinlen, const char *pin_env,
+			       gmrk_error *err);
+
 void gmrk_sm2_free(gmrk_sm2 *k);
 
 bool gmrk_sm2_has_private(const gmrk_sm2 *k);
@@ -78,8 +91,10 @@ int gmrk_sm2_private_pem(const gmrk_sm2 *k, const char *pin, size_t pinlen,
 			 gmrk_error *err);
 void gmrk_sm2_pem_free(char *pem, size_t pemlen);
 
-/* The same, written to a new file @path: mode 0600, crash-safe, never
- * over an existing file (-GMRK_E_EXISTS). */
+/*
+ * The same, written to a new file @path: mode 0600, crash-safe, never
+ * over an existing file (-GMRK_E_EXISTS).
+ */
 int gmrk_sm2_write_private(const gmrk_sm2 *k, const char *path,
 			   const char *pin, size_t pinlen, unsigned int log2n,
 			   gmrk_error *err);

@@ -22,11 +22,13 @@
  * AES-128-CFB parameter-encrypted, so a bus sniffer sees neither.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <tss2/tss2_esys.h>
@@ -134,10 +136,52 @@ static void gmrk_tpm_auth(const char *pw, TPM2B_AUTH *a)
 		a->size--;
 }
 
+/*
+ * Returned (never to the caller) when the TPM is out of object or session
+ * slots or asks to retry: without a resource manager (/dev/tpmrm0,
+ * tabrmd) processes share the TPM's few slots, and another process's
+ * objects go away when it is done, so the whole operation is retried.
+ */
+#define GMRK_TPM_BUSY	(GMRK_E_MAX + 1)
+#define GMRK_TPM_TRIES	30
+
+static bool gmrk_tpm_busy(TSS2_RC base)
+{
+	switch (base) {
+	case TPM2_RC_CONTEXT_GAP:
+	case TPM2_RC_OBJECT_MEMORY:
+	case TPM2_RC_SESSION_MEMORY:
+	case TPM2_RC_MEMORY:
+	case TPM2_RC_SESSION_HANDLES:
+	case TPM2_RC_OBJECT_HANDLES:
+	case TPM2_RC_YIELDED:
+	case TPM2_RC_TESTING:
+	case TPM2_RC_RETRY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int gmrk_tpm_fail(gmrk_error *err, const char *what, TSS2_RC rc)
 {
-	return gmrk_keys__err(err, GMRK_E_UNSUPPORTED, "tpm: %s failed: %s", what,
-			      Tss2_RC_Decode(rc));
+	int ret = gmrk_keys__err(err, GMRK_E_UNSUPPORTED, "tpm: %s failed: %s", what,
+				 Tss2_RC_Decode(rc));
+
+	return gmrk_tpm_busy(gmrk_tpm_rc_base(rc)) ? -GMRK_TPM_BUSY : ret;
+}
+
+/* 10 to 100 ms, random, so processes that collided do not collide again */
+static void gmrk_tpm_backoff(void)
+{
+	uint8_t r = 0;
+	struct timespec ts;
+
+	if (getrandom(&r, 1, 0) != 1)
+		r = 128;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (10 + (long)r * 90 / 255) * 1000000L;
+	nanosleep(&ts, NULL);
 }
 
 static void gmrk_tpm_close(struct gmrk_tpm *t)
@@ -287,6 +331,11 @@ static int gmrk_tpm_unseal(struct gmrk_tpm *t, const struct gmrk_tpm_file *f,
 
 	rc = Esys_Load(t->esys, t->srk, t->hmac, ESYS_TR_NONE, ESYS_TR_NONE,
 		       &f->priv, &f->pub, &obj);
+	if (rc != TSS2_RC_SUCCESS && gmrk_tpm_busy(gmrk_tpm_rc_base(rc))) {
+		obj = ESYS_TR_NONE;
+		ret = gmrk_tpm_fail(err, "loading the sealed key", rc);
+		goto out;
+	}
 	if (rc != TSS2_RC_SUCCESS) {
 		obj = ESYS_TR_NONE;
 		ret = gmrk_keys__err(err, GMRK_E_WRONG_KEY,
@@ -461,13 +510,53 @@ static int gmrk_tpm_read(const char *path, struct gmrk_tpm_file *f, gmrk_error *
 	return rc;
 }
 
+/* one try at load_or_create: -GMRK_TPM_BUSY when it should be retried */
+static int gmrk_tpm_attempt(const struct gmrk_tpm_config *cfg, int pcr,
+			    enum gmrk_cipher want, struct gmrk_tpm_key *k,
+			    gmrk_error *err)
+{
+	struct gmrk_tpm_file f;
+	struct gmrk_tpm t;
+	int rc, orc;
+
+	/* a damaged keys_file is reported without touching the TPM */
+	rc = gmrk_tpm_read(cfg->keys_file, &f, err);
+	if (rc && rc != -GMRK_E_NOENT)
+		return rc;
+	if (!rc && cfg->pcr && cfg->pcr != f.pcr)
+		return gmrk_keys__err(err, GMRK_E_INVAL,
+				      "tpm: keys_file '%s' is sealed to PCR %d, but pcr is %d",
+				      cfg->keys_file, f.pcr, cfg->pcr);
+	if (rc == -GMRK_E_NOENT)
+		gmrk_keys__err_clear(err);
+	orc = gmrk_tpm_open(&t, cfg, err);
+	if (orc)
+		return orc;
+	if (rc == -GMRK_E_NOENT) {
+		rc = gmrk_tpm_create(&t, cfg, pcr, want ? want : GMRK_CIPHER_CHACHA20_POLY1305,
+				     k, err);
+		/* another process created it between our look and our link(): use theirs */
+		if (rc == -GMRK_E_EXISTS)
+			rc = gmrk_tpm_read(cfg->keys_file, &f, err);
+		else if (!rc)
+			goto out;
+	}
+	if (!rc)
+		rc = gmrk_tpm_unseal(&t, &f, cfg->encryption_password, k->key, err);
+	if (!rc) {
+		k->pcr = f.pcr;
+		k->sealed_cipher = gmrk_tpm_cipher_from_name(f.cipher);
+	}
+out:
+	gmrk_tpm_close(&t);
+	return rc;
+}
+
 int gmrk_tpm_load_or_create(const struct gmrk_tpm_config *cfg,
 			    struct gmrk_tpm_key *k, gmrk_error *err)
 {
 	enum gmrk_cipher want = GMRK_CIPHER_NONE;
-	struct gmrk_tpm_file f;
-	struct gmrk_tpm t;
-	int pcr, rc, orc;
+	int pcr, rc, tries;
 
 	gmrk_keys__err_clear(err);
 	if (!k)
@@ -489,36 +578,16 @@ int gmrk_tpm_load_or_create(const struct gmrk_tpm_config *cfg,
 					      "tpm: unknown cipher '%s' (chachapoly, aes or sm4)",
 					      cfg->cipher);
 	}
-	/* a damaged keys_file is reported without touching the TPM */
-	rc = gmrk_tpm_read(cfg->keys_file, &f, err);
-	if (rc && rc != -GMRK_E_NOENT)
-		return rc;
-	if (!rc && cfg->pcr && cfg->pcr != f.pcr)
-		return gmrk_keys__err(err, GMRK_E_INVAL,
-				      "tpm: keys_file '%s' is sealed to PCR %d, but pcr is %d",
-				      cfg->keys_file, f.pcr, cfg->pcr);
-	if (rc == -GMRK_E_NOENT)
-		gmrk_keys__err_clear(err);
-	orc = gmrk_tpm_open(&t, cfg, err);
-	if (orc)
-		return orc;
-	if (rc == -GMRK_E_NOENT) {
-		rc = gmrk_tpm_create(&t, cfg, pcr, want ? want : GMRK_CIPHER_CHACHA20_POLY1305,
-				     k, err);
-		/* another process created it between our look and our link(): use theirs */
-		if (rc == -GMRK_E_EXISTS)
-			rc = gmrk_tpm_read(cfg->keys_file, &f, err);
-		else if (!rc)
-			goto done;
+	for (tries = 1;; tries++) {
+		rc = gmrk_tpm_attempt(cfg, pcr, want, k, err);
+		if (rc != -GMRK_TPM_BUSY)
+			break;
+		if (tries == GMRK_TPM_TRIES) {
+			rc = -GMRK_E_UNSUPPORTED;	/* err says why */
+			break;
+		}
+		gmrk_tpm_backoff();
 	}
-	if (!rc)
-		rc = gmrk_tpm_unseal(&t, &f, cfg->encryption_password, k->key, err);
-	if (!rc) {
-		k->pcr = f.pcr;
-		k->sealed_cipher = gmrk_tpm_cipher_from_name(f.cipher);
-	}
-done:
-	gmrk_tpm_close(&t);
 	if (rc) {
 		gmrk_keys__memzero(k, sizeof(*k));
 		return rc;

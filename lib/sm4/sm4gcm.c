@@ -217,20 +217,40 @@ static void gcm_tag(uint8_t y[SM4_BLOCK], const uint8_t ekj0[SM4_BLOCK])
 		y[i] ^= ekj0[i];
 }
 
+/*
+ * seal() encrypts and hashes in chunks that stay in L1 (input and output
+ * 8 KiB each), so that long messages are not read back from L2/L3 for
+ * GHASH. A multiple of every path's step (32 blocks).
+ */
+#define SEAL_CHUNK 8192
+
 int gmrk_sm4gcm_seal(gmrk_sm4gcm *c, const uint8_t *iv, size_t ivlen,
 		     const uint8_t *aad, size_t aadlen,
 		     const uint8_t *in, size_t len,
 		     uint8_t *out, uint8_t *tag, size_t taglen)
 {
 	uint8_t ctr[SM4_BLOCK], ekj0[SM4_BLOCK], y[SM4_BLOCK] = { 0 };
+	/* with E(K, J0) in front, the first chunk is SEAL_CHUNK of keystream */
+	size_t n = len < SEAL_CHUNK - SM4_BLOCK ? len : SEAL_CHUNK - SM4_BLOCK;
+	size_t done = 0;
 
 	if (!args_ok(c, iv, ivlen, aad, aadlen, in, len, out, tag, taglen))
 		return -EINVAL;
 	gcm_j0(c, iv, ivlen, ctr);
 	ghash_padded(c, y, aad, aadlen);
-	/* E(K, J0), then the data from inc32(J0) on, in one pass */
-	c->impl->ctr(c, ctr, in, out, len, ekj0);
-	ghash_final(c, y, out, len, aadlen, len);
+	/* E(K, J0), then the data from inc32(J0) on */
+	c->impl->ctr(c, ctr, in, out, n, ekj0);
+	for (;;) {
+		done += n;
+		if (done == len)
+			break;
+		/* hash what was just written while it is in L1 */
+		c->impl->ghash(c, y, out + done - n, n / SM4_BLOCK);
+		n = len - done < SEAL_CHUNK ? len - done : SEAL_CHUNK;
+		c->impl->ctr(c, ctr, in + done, out + done, n, NULL);
+	}
+	/* (no pointer arithmetic on a NULL @out when @len is 0) */
+	ghash_final(c, y, n ? out + done - n : out, n, aadlen, len);
 	gcm_tag(y, ekj0);
 	memcpy(tag, y, taglen);
 	OPENSSL_cleanse(ekj0, sizeof(ekj0));

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 
 const char *cli_cmd = "gmrk";
@@ -36,20 +38,15 @@ void cli_fail_gmrk(int rc, const gmrk_error *err)
 		 gmrk_strerror(rc));
 }
 
-static int cli_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/*
+ * Hex arguments: OpenSSL (already linked for `gmrk version`) decodes them;
+ * a separator of '\0' makes OPENSSL_hexstr2buf_ex() accept digits only.
+ * libgmrk's own decoder is internal, and hex decoding is not part of
+ * what the library is for, so it exports none.
+ */
 uint8_t *cli_hex(const char *arg, const char *what, size_t *len)
 {
-	size_t n = strlen(arg), i;
+	size_t n = strlen(arg);
 	uint8_t *out;
 
 	if (n % 2)
@@ -57,15 +54,28 @@ uint8_t *cli_hex(const char *arg, const char *what, size_t *len)
 	out = malloc(n / 2 + 1);
 	if (!out)
 		cli_fail(EXIT_USAGE, "out of memory");
-	for (i = 0; i < n; i += 2) {
-		int hi = cli_hexval(arg[i]), lo = cli_hexval(arg[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			cli_fail(EXIT_USAGE, "%s: not hexadecimal", what);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
+	if (!OPENSSL_hexstr2buf_ex(out, n / 2 + 1, len, arg, '\0'))
+		cli_fail(EXIT_USAGE, "%s: not hexadecimal", what);
 	return out;
+}
+
+enum gmrk_cipher cli_cipher(const char *name)
+{
+	enum gmrk_cipher c = gmrk_cipher_from_name(name);
+
+	if (c == GMRK_CIPHER_NONE)
+		cli_fail(EXIT_USAGE, "unsupported cipher '%s' (aes-gcm, sm4-gcm, chacha20-poly1305)",
+			 name);
+	return c;
+}
+
+enum gmrk_backend cli_backend(const char *name)
+{
+	int b = gmrk_backend_from_name(name);
+
+	if (b < 0)
+		cli_fail(EXIT_USAGE, "unknown backend '%s' (auto, card, kernel, soft)", name);
+	return (enum gmrk_backend)b;
 }
 
 int cli_read_all(int fd, uint8_t **buf, size_t *len)

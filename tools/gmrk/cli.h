@@ -22,7 +22,11 @@ void cli_fail(int status, const char *fmt, ...)
 int cli_status(int rc);
 void cli_fail_gmrk(int rc, const gmrk_error *err) __attribute__((noreturn));
 
+/* the bytes of hex argument @arg of option @what; exits on bad hex */
 uint8_t *cli_hex(const char *arg, const char *what, size_t *len);
+/* the cipher or backend called @name; exits naming the choices if none */
+enum gmrk_cipher cli_cipher(const char *name);
+enum gmrk_backend cli_backend(const char *name);
 int cli_read_all(int fd, uint8_t **buf, size_t *len);
 int cli_write_all(int fd, const void *buf, size_t len);
 /* read exactly @len bytes unless EOF: returns bytes read, -errno on error */

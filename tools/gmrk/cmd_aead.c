@@ -82,10 +82,7 @@ int cmd_aead(int argc, char **argv)
 		cli_fail(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (!mode || !cipher_name || !key_hex || !nonce_hex)
 		aead_usage();
-	c = gmrk_cipher_from_name(cipher_name);
-	if (c == GMRK_CIPHER_NONE)
-		cli_fail(EXIT_USAGE, "unsupported cipher '%s' (aes-gcm, sm4-gcm, chacha20-poly1305)",
-			 cipher_name);
+	c = cli_cipher(cipher_name);
 	key = cli_hex(key_hex, "--key", &keylen);
 	nonce = cli_hex(nonce_hex, "--nonce", &noncelen);
 	aad = cli_hex(aad_hex, "--aad", &aadlen);
@@ -93,11 +90,7 @@ int cmd_aead(int argc, char **argv)
 	gmrk_config_init(&cfg);
 	cfg.flags |= GMRK_CFG_NO_MASTER_KEY;
 	if (backend) {
-		int b = gmrk_backend_from_name(backend);
-
-		if (b < 0)
-			cli_fail(EXIT_USAGE, "unknown backend '%s' (auto, card, kernel, soft)", backend);
-		cfg.backend = (enum gmrk_backend)b;
+		cfg.backend = cli_backend(backend);
 		cfg.flags |= GMRK_CFG_IGNORE_ENV;
 	}
 	ctx = gmrk_ctx_new(&cfg, &err);

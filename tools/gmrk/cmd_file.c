@@ -205,19 +205,10 @@ static gmrk_ctx *file_ctx(const struct file_opts *o)
 	gmrk_ctx *ctx;
 
 	gmrk_config_init(&cfg);
-	if (o->cipher) {
-		cfg.cipher = gmrk_cipher_from_name(o->cipher);
-		if (cfg.cipher == GMRK_CIPHER_NONE)
-			cli_fail(EXIT_USAGE, "unsupported cipher '%s' (aes-gcm, sm4-gcm, chacha20-poly1305)",
-				 o->cipher);
-	}
-	if (o->backend) {
-		int b = gmrk_backend_from_name(o->backend);
-
-		if (b < 0)
-			cli_fail(EXIT_USAGE, "unknown backend '%s' (auto, card, kernel, soft)", o->backend);
-		cfg.backend = (enum gmrk_backend)b;
-	}
+	if (o->cipher)
+		cfg.cipher = cli_cipher(o->cipher);
+	if (o->backend)
+		cfg.backend = cli_backend(o->backend);
 	cfg.master_key_file = o->master_key_file;
 	ctx = gmrk_ctx_new(&cfg, &err);
 	if (!ctx)

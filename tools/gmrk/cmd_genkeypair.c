@@ -93,8 +93,10 @@ static long gkp_prompt(const char *prompt, char *buf, size_t cap)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
-	/* echo off first, then the prompt: TCSAFLUSH drops what was typed
-	 * before it, so nothing typed after the prompt may come earlier */
+	/*
+	 * Echo off first, then the prompt: TCSAFLUSH drops what was typed
+	 * before it, so nothing typed after the prompt can be lost.
+	 */
 	gkp_echo_off = 1;
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)) {
 		gkp_echo_off = 0;

@@ -465,6 +465,51 @@ static void test_wrong_files(void **s)
 	free(dir);
 }
 
+static void test_open_master(void **s)
+{
+	char hex[GMRK_SM2_PUBLIC_HEX_LEN + 1], other[GMRK_SM2_PUBLIC_HEX_LEN + 1];
+	gmrk_sm2 *k = gen(), *o = gen(), *m;
+	char *path = keyfile("master", k, FAST);
+	gmrk_error err;
+
+	(void)s;
+	gmrk_sm2_public_hex(k, hex);
+	gmrk_sm2_public_hex(o, other);
+	/* writers: the public key alone */
+	m = gmrk_sm2_open_master(hex, NULL, NULL, 0, NULL, &err);
+	assert_non_null(m);
+	assert_false(gmrk_sm2_has_private(m));
+	gmrk_sm2_free(m);
+	/* readers: the pincode from GMRK_PINCODE, which is gone afterwards */
+	assert_int_equal(setenv("GMRK_PINCODE", PIN, 1), 0);
+	m = gmrk_sm2_open_master(hex, path, NULL, 0, NULL, &err);
+	assert_non_null(m);
+	assert_true(gmrk_sm2_has_private(m));
+	assert_null(getenv("GMRK_PINCODE"));
+	gmrk_sm2_free(m);
+	assert_null(gmrk_sm2_open_master(hex, path, NULL, 0, NULL, &err));
+	tk_assert_msg(&err, GMRK_E_NOKEY,
+		      "no pincode: environment variable GMRK_PINCODE is not set");
+	/* a wrong pincode in the environment is cleared too */
+	assert_int_equal(setenv("FCTSDB_PINCODE", "nope", 1), 0);
+	assert_null(gmrk_sm2_open_master(hex, path, NULL, 0, "FCTSDB_PINCODE", &err));
+	tk_assert_msg(&err, GMRK_E_WRONG_KEY, "%s", wrong_pin);
+	assert_null(getenv("FCTSDB_PINCODE"));
+	/* the private key file must belong to the configured public key */
+	assert_null(gmrk_sm2_open_master(other, path, PIN, strlen(PIN), NULL, &err));
+	tk_assert_msg(&err, GMRK_E_WRONG_KEY,
+		      "sm2 private key does not match the configured public key");
+	m = gmrk_sm2_open_master(NULL, path, PIN, strlen(PIN), NULL, &err);
+	assert_non_null(m);
+	gmrk_sm2_free(m);
+	assert_null(gmrk_sm2_open_master(NULL, NULL, NULL, 0, NULL, &err));
+	tk_assert_msg(&err, GMRK_E_NOKEY,
+		      "sm2 master key: neither a public key nor a private key file configured");
+	free(path);
+	gmrk_sm2_free(k);
+	gmrk_sm2_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_wrong_files),
+		cmocka_unit_test(test_open_master),
 	};
 
 	return TK_RUN("sm2", tests);

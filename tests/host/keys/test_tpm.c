@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -432,6 +433,69 @@ static void test_corrupt_keys_file(void **s)
 	free(path);
 }
 
+struct race_result {
+	int rc, created;
+	uint8_t key[GMRK_TPM_KEY_LEN];
+};
+
+/*
+ * Processes that find keys_file missing at the same moment: one creates
+ * it, the others lose the link() race and use its key. (swtpm serves one
+ * connection at a time, so the TPM work itself is serialized.)
+ */
+static void test_create_race(void **s)
+{
+	enum { N = 3 };
+	char *dir = tk_dir("race"), *path = tk_join(dir, "keys");
+	struct race_result res[N];
+	struct gmrk_tpm_config c;
+	int go[2], back[2], i, st, created = 0;
+	pid_t pid[N];
+
+	(void)s;
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(back), 0);
+	cfg_for(&c, path, "pwd");
+	for (i = 0; i < N; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (!pid[i]) {
+			struct race_result r = { 0 };
+			struct gmrk_tpm_key k;
+			gmrk_error err;
+			char b;
+
+			close(go[1]);
+			if (read(go[0], &b, 1) != 1)
+				_exit(2);
+			r.rc = gmrk_tpm_load_or_create(&c, &k, &err);
+			if (r.rc)
+				fprintf(stderr, "# race: %s\n", err.message);
+			r.created = k.created;
+			memcpy(r.key, k.key, sizeof(r.key));
+			_exit(write(back[1], &r, sizeof(r)) == sizeof(r) ? 0 : 3);
+		}
+	}
+	close(go[0]);
+	close(back[1]);
+	assert_int_equal(write(go[1], "xxx", N), N);
+	close(go[1]);
+	for (i = 0; i < N; i++)
+		assert_int_equal(read(back[0], &res[i], sizeof(res[i])), sizeof(res[i]));
+	close(back[0]);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st) && !WEXITSTATUS(st));
+		assert_int_equal(res[i].rc, 0);
+		created += res[i].created;
+		assert_memory_equal(res[i].key, res[0].key, sizeof(res[0].key));
+	}
+	assert_int_equal(created, 1);
+	assert_int_equal(tk_count(dir), 1);
+	free(path);
+	free(dir);
+}
+
 /* configuration errors need no TPM */
 static void test_config_errors(void **s)
 {
@@ -510,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_pcr_extended),
 		cmocka_unit_test(test_cipher_and_pcr_config),
 		cmocka_unit_test(test_corrupt_keys_file),
+		cmocka_unit_test(test_create_race),
 	};
 	size_t n = sizeof(withtpm) / sizeof(withtpm[0]), i;
 	char why[256];

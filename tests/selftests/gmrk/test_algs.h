@@ -9,10 +9,11 @@
  *   GMRK_TEST_SEED=N            reproduce a run (every test logs its seed)
  *   GMRK_TEST_SCALE=N           multiply iteration counts (default 1)
  *   GMRK_DRV_GCM_AES, GMRK_DRV_GCM_SM4, GMRK_DRV_CHACHAPOLY
- *                               bind another driver instead of gmrk's
- *                               (e.g. generic-gcm-aesni), to check the
- *                               tests themselves against the kernel's own
- *                               software; gmrk-only checks then SKIP.
+ *                               bind another driver instead of gmrk's,
+ *                               e.g. gcm_base(ctr(aes-generic),ghash-generic),
+ *                               to check the tests themselves against the
+ *                               kernel's own software; gmrk-only checks
+ *                               then SKIP.
  */
 #ifndef GMRK_SELFTEST_TEST_ALGS_H
 #define GMRK_SELFTEST_TEST_ALGS_H
