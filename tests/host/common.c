@@ -5,34 +5,42 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* OpenSSL decodes (a separator of '\0': digits only), as in the CLI */
 uint8_t *th_hex(const char *hex, size_t *len)
 {
-	size_t n = strlen(hex), i;
+	size_t n = strlen(hex);
 	uint8_t *out = malloc(n / 2 + 1);
 
 	assert_non_null(out);
 	assert_int_equal(n % 2, 0);
-	for (i = 0; i < n; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
-
-		assert_true(hi >= 0 && lo >= 0);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
+	assert_int_equal(OPENSSL_hexstr2buf_ex(out, n / 2 + 1, len, hex, '\0'), 1);
 	return out;
+}
+
+void th_kat_decode(const struct th_kat *k, struct th_kat_bytes *v)
+{
+	v->key = th_hex(k->key, &v->klen);
+	v->iv = th_hex(k->iv, &v->ivlen);
+	v->aad = th_hex(k->aad, &v->alen);
+	v->pt = th_hex(k->pt, &v->plen);
+	v->ct = th_hex(k->ct, &v->clen);
+	v->tag = th_hex(k->tag, &v->tlen);
+	assert_int_equal(v->clen, v->plen);
+	assert_int_equal(v->tlen, GMRK_TAG_LEN);
+}
+
+void th_kat_free(struct th_kat_bytes *v)
+{
+	free(v->key);
+	free(v->iv);
+	free(v->aad);
+	free(v->pt);
+	free(v->ct);
+	free(v->tag);
 }
 
 static uint64_t th_state = 0x9e3779b97f4a7c15ull;
@@ -54,27 +62,30 @@ void th_fill(void *buf, size_t len)
 		p[i] = (uint8_t)th_rand();
 }
 
-gmrk_ctx *th_ctx(enum gmrk_backend b, enum gmrk_cipher c, unsigned int flags)
+static gmrk_ctx *th_ctx_new(const struct gmrk_config *cfg)
 {
-	struct gmrk_config cfg;
 	gmrk_error err;
-	gmrk_ctx *ctx;
+	gmrk_ctx *ctx = gmrk_ctx_new(cfg, &err);
 
-	gmrk_config_init(&cfg);
-	cfg.backend = b;
-	cfg.cipher = c ? c : GMRK_CIPHER_AES_GCM;
-	cfg.flags = flags | GMRK_CFG_IGNORE_ENV | GMRK_CFG_NO_MASTER_KEY;
-	ctx = gmrk_ctx_new(&cfg, &err);
 	if (!ctx)
 		fail_msg("gmrk_ctx_new: %s", err.message);
 	return ctx;
 }
 
+gmrk_ctx *th_ctx(enum gmrk_backend b, enum gmrk_cipher c, unsigned int flags)
+{
+	struct gmrk_config cfg;
+
+	gmrk_config_init(&cfg);
+	cfg.backend = b;
+	cfg.cipher = c ? c : GMRK_CIPHER_AES_GCM;
+	cfg.flags = flags | GMRK_CFG_IGNORE_ENV | GMRK_CFG_NO_MASTER_KEY;
+	return th_ctx_new(&cfg);
+}
+
 gmrk_ctx *th_ctx_ek(const char *ek, enum gmrk_cipher c, unsigned int flags)
 {
 	struct gmrk_config cfg;
-	gmrk_error err;
-	gmrk_ctx *ctx;
 
 	gmrk_config_init(&cfg);
 	cfg.backend = GMRK_BACKEND_SOFT;
@@ -83,10 +94,7 @@ gmrk_ctx *th_ctx_ek(const char *ek, enum gmrk_cipher c, unsigned int flags)
 	cfg.master_key = ek;
 	cfg.master_key_len = ek ? strlen(ek) : 0;
 	cfg.scrypt_log2n = 10;	/* fast: tests only */
-	ctx = gmrk_ctx_new(&cfg, &err);
-	if (!ctx)
-		fail_msg("gmrk_ctx_new: %s", err.message);
-	return ctx;
+	return th_ctx_new(&cfg);
 }
 
 gmrk_key *th_key(gmrk_ctx *ctx, uint32_t version)

@@ -18,6 +18,19 @@
 
 /* hex string -> new buffer (length in *len); aborts the test on bad hex */
 uint8_t *th_hex(const char *hex, size_t *len);
+/* a known-answer vector (vectors.h has the published ones): hex fields */
+struct th_kat {
+	const char *name;
+	enum gmrk_cipher c;
+	const char *key, *iv, *aad, *pt, *ct, *tag;
+};
+/* a vector's bytes: th_kat_decode() allocates them, th_kat_free() frees them */
+struct th_kat_bytes {
+	uint8_t *key, *iv, *aad, *pt, *ct, *tag;
+	size_t klen, ivlen, alen, plen, clen, tlen;
+};
+void th_kat_decode(const struct th_kat *k, struct th_kat_bytes *v);
+void th_kat_free(struct th_kat_bytes *v);
 /* deterministic pseudo-random bytes (xorshift), for sizes and data */
 uint64_t th_rand(void);
 void th_fill(void *buf, size_t len);

@@ -22,7 +22,8 @@ $(VMLIB_OUT)/obj/common.o: tests/host/common.c tests/host/common.h $(LIB_HDRS)
 	@echo "  CC      $<"
 	@$(CC) $(VMLIB_CFLAGS) -c -o $@ $<
 
-$(VMLIB_OUT)/obj/%.o: tests/vmlib/%.c tests/vmlib/vmlib.h tests/host/common.h $(LIB_HDRS)
+$(VMLIB_OUT)/obj/%.o: tests/vmlib/%.c tests/vmlib/vmlib.h tests/host/common.h \
+		tests/host/vectors.h $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(VMLIB_CFLAGS) -c -o $@ $<
@@ -30,7 +31,7 @@ $(VMLIB_OUT)/obj/%.o: tests/vmlib/%.c tests/vmlib/vmlib.h tests/host/common.h $(
 $(VMLIB_OUT)/tests/gmrk_lib_%: $(VMLIB_OUT)/obj/vmlib_%.o $(VMLIB_COMMON) $(LIB_OUT)/libgmrk.so
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) -o $@ $< $(VMLIB_COMMON) -L$(LIB_OUT) -lgmrk -lcmocka -lpthread \
+	@$(CC) -o $@ $< $(VMLIB_COMMON) -L$(LIB_OUT) -lgmrk -lcmocka -lcrypto -lpthread \
 		-Wl,-rpath,$(LIB_OUT)
 
 .SECONDARY: $(VMLIB_COMMON) $(VMLIB_OUT)/obj/vmlib_10_paths.o $(VMLIB_OUT)/obj/vmlib_20_fallback.o

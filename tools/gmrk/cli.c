@@ -13,16 +13,20 @@
 
 const char *cli_cmd = "gmrk";
 
+void cli_vfail(int status, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", cli_cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
 void cli_fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", cli_cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
+	cli_vfail(status, fmt, ap);
 }
 
 int cli_status(int rc)
@@ -64,8 +68,8 @@ enum gmrk_cipher cli_cipher(const char *name)
 	enum gmrk_cipher c = gmrk_cipher_from_name(name);
 
 	if (c == GMRK_CIPHER_NONE)
-		cli_fail(EXIT_USAGE, "unsupported cipher '%s' (aes-gcm, sm4-gcm, chacha20-poly1305)",
-			 name);
+		cli_fail(EXIT_USAGE,
+			 "unsupported cipher '%s' (aes-gcm, sm4-gcm, chacha20-poly1305)", name);
 	return c;
 }
 

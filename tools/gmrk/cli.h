@@ -3,6 +3,7 @@
 #ifndef GMRK_CLI_H
 #define GMRK_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@ extern const char *cli_cmd;	/* "gmrk aead", for messages */
 
 void cli_fail(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+void cli_vfail(int status, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0), noreturn));
 /* exit status for a libgmrk error code */
 int cli_status(int rc);
 void cli_fail_gmrk(int rc, const gmrk_error *err) __attribute__((noreturn));

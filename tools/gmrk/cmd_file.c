@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,15 +174,25 @@ static void out_abort(struct out_file *o)
 	}
 }
 
+/* Fails the command, first removing the half-written output. */
+static void out_fail(struct out_file *o, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+static void out_fail(struct out_file *o, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	out_abort(o);
+	va_start(ap, fmt);
+	cli_vfail(status, fmt, ap);
+}
+
 static void out_write(struct out_file *o, const void *buf, size_t len)
 {
 	int rc = cli_write_all(o->fd, buf, len);
 
-	if (rc) {
-		out_abort(o);
-		cli_fail(EXIT_USAGE, "writing '%s': %s", o->path ? o->path : "stdout",
+	if (rc)
+		out_fail(o, EXIT_USAGE, "writing '%s': %s", o->path ? o->path : "stdout",
 			 strerror(-rc));
-	}
 }
 
 static void out_commit(struct out_file *o)
@@ -222,151 +233,186 @@ static void file_ad(uint8_t ad[FILE_ADLEN], bool final)
 	ad[FILE_ADLEN - 1] = final;
 }
 
-int cmd_seal(int argc, char **argv)
-{
-	uint8_t *in[BATCH + 1], *out[BATCH], ad[BATCH][FILE_ADLEN];
-	struct gmrk_block blk[BATCH];
-	long long got[BATCH + 1];
-	struct cli_progress prog;
+/*
+ * What gmrk seal and gmrk open share: the key, the input, the output and
+ * the blocks of one batch. Slot BATCH of in[] holds the block read ahead:
+ * whether a block is the last one (its AD says so) depends on whether
+ * another follows it.
+ */
+struct file_job {
 	struct file_opts o;
-	struct out_file of;
-	uint64_t size, pos = 0;
-	gmrk_error err;
+	char *out_path, *key_path;
 	gmrk_ctx *ctx;
 	gmrk_key *key;
-	char *out_path, *key_path;
-	int fd, i, n = 0, rc;
+	int fd;
+	struct out_file of;
+	struct cli_progress prog;
+	uint64_t pos;			/* position of blk[0] */
+	uint8_t *in[BATCH + 1], *out[BATCH], ad[BATCH][FILE_ADLEN];
+	size_t cap[BATCH + 1];		/* bytes in[i] can hold */
+	long long len[BATCH + 1];	/* bytes read into in[i]; seal: <0 is -errno */
+	struct gmrk_block blk[BATCH];
+};
+
+/*
+ * Opens the key (with @key_flags), the input and the output (@mode). Each
+ * in[i] gets @in_cap bytes, each out[i] @out_cap (0: left NULL).
+ */
+static void job_begin(struct file_job *j, unsigned int key_flags, size_t in_cap,
+		      size_t out_cap, mode_t mode, const char *what)
+{
+	gmrk_error err;
+	uint64_t size;
+	int i;
+
+	j->pos = 0;
+	j->ctx = file_ctx(&j->o);
+	j->key = gmrk_key_open(j->ctx, j->key_path, j->o.asset, key_flags, &err);
+	if (!j->key)
+		cli_fail_gmrk(-err.code, &err);
+	j->fd = open_input(j->o.in, &size);
+	for (i = 0; i <= BATCH; i++) {
+		j->cap[i] = in_cap;
+		j->in[i] = malloc(in_cap);
+		if (i < BATCH)
+			j->out[i] = out_cap ? malloc(out_cap) : NULL;
+		if (!j->in[i] || (i < BATCH && out_cap && !j->out[i]))
+			cli_fail(EXIT_USAGE, "out of memory");
+	}
+	out_begin(&j->of, j->out_path, j->o.force, mode);
+	cli_progress_start(&j->prog, what, size);
+}
+
+/*
+ * The @n blocks of a batch ran: their outputs go out in order and, unless
+ * it was the last batch, the block read ahead becomes the first of the next.
+ */
+static void job_flush(struct file_job *j, int n, bool final)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		out_write(&j->of, j->out[i], j->blk[i].outlen);
+		cli_progress_add(&j->prog, j->blk[i].inlen);
+	}
+	j->pos += (uint64_t)n;
+	if (!final) {
+		uint8_t *t = j->in[0];
+		size_t c = j->cap[0];
+
+		j->in[0] = j->in[n];
+		j->cap[0] = j->cap[n];
+		j->len[0] = j->len[n];
+		j->in[n] = t;
+		j->cap[n] = c;
+	}
+}
+
+/* Everything succeeded: the output replaces the destination. */
+static void job_end(struct file_job *j)
+{
+	int i;
+
+	out_commit(&j->of);
+	cli_progress_end(&j->prog);
+	for (i = 0; i <= BATCH; i++) {
+		free(j->in[i]);
+		if (i < BATCH)
+			free(j->out[i]);
+	}
+	gmrk_key_free(j->key);
+	gmrk_ctx_free(j->ctx);
+	free(j->out_path);
+	free(j->key_path);
+}
+
+int cmd_seal(int argc, char **argv)
+{
+	struct file_job j;
+	gmrk_error err;
+	int n = 0, rc;
 	bool final = false;
 
 	cli_cmd = "gmrk seal";
-	parse_opts(argc, argv, true, &o);
-	out_path = o.out ? strdup(o.out) : !strcmp(o.in, "-") ? strdup("-") :
-		   path_plus(o.in, ".gmrk");
-	if (!o.key_file && !strcmp(out_path, "-"))
+	parse_opts(argc, argv, true, &j.o);
+	j.out_path = j.o.out ? strdup(j.o.out) : !strcmp(j.o.in, "-") ? strdup("-") :
+		     path_plus(j.o.in, ".gmrk");
+	if (!j.o.key_file && !strcmp(j.out_path, "-"))
 		cli_fail(EXIT_USAGE, "sealing to stdout needs --key-file");
-	key_path = o.key_file ? strdup(o.key_file) : path_plus(out_path, ".key");
-	ctx = file_ctx(&o);
-	key = gmrk_key_open(ctx, key_path, o.asset, GMRK_KEY_CREATE, &err);
-	if (!key)
-		cli_fail_gmrk(-err.code, &err);
-	fd = open_input(o.in, &size);
-	for (i = 0; i <= BATCH; i++) {
-		in[i] = malloc(o.block);
-		if (i < BATCH)
-			out[i] = malloc(gmrk_sealed_len(o.block));
-		if (!in[i] || (i < BATCH && !out[i]))
-			cli_fail(EXIT_USAGE, "out of memory");
-	}
-	out_begin(&of, out_path, o.force, 0644);
-	cli_progress_start(&prog, "sealing", size);
-	got[0] = cli_read_full(fd, in[0], o.block);
+	j.key_path = j.o.key_file ? strdup(j.o.key_file) : path_plus(j.out_path, ".key");
+	job_begin(&j, GMRK_KEY_CREATE, j.o.block, gmrk_sealed_len(j.o.block), 0644, "sealing");
+	j.len[0] = cli_read_full(j.fd, j.in[0], j.o.block);
 	while (!final) {
-		if (got[n] < 0) {
-			out_abort(&of);
-			cli_fail(EXIT_USAGE, "reading '%s': %s", o.in, strerror((int)-got[n]));
-		}
+		if (j.len[n] < 0)
+			out_fail(&j.of, EXIT_USAGE, "reading '%s': %s", j.o.in,
+				 strerror((int)-j.len[n]));
 		/* a block is the last one when nothing follows it */
-		if ((size_t)got[n] < o.block) {
+		if ((size_t)j.len[n] < j.o.block) {
 			final = true;
 		} else {
-			got[n + 1] = cli_read_full(fd, in[n + 1], o.block);
-			final = got[n + 1] == 0;
+			j.len[n + 1] = cli_read_full(j.fd, j.in[n + 1], j.o.block);
+			final = j.len[n + 1] == 0;
 		}
-		file_ad(ad[n], final);
-		blk[n] = (struct gmrk_block){
-			.position = pos + (uint64_t)n, .ad = ad[n], .adlen = FILE_ADLEN,
-			.in = in[n], .inlen = (size_t)got[n],
-			.out = out[n], .outcap = gmrk_sealed_len(o.block),
+		file_ad(j.ad[n], final);
+		j.blk[n] = (struct gmrk_block){
+			.position = j.pos + (uint64_t)n, .ad = j.ad[n], .adlen = FILE_ADLEN,
+			.in = j.in[n], .inlen = (size_t)j.len[n],
+			.out = j.out[n], .outcap = gmrk_sealed_len(j.o.block),
 		};
 		n++;
 		if (n < BATCH && !final)
 			continue;
-		rc = gmrk_seal_many(ctx, key, blk, (size_t)n, &err);
+		rc = gmrk_seal_many(j.ctx, j.key, j.blk, (size_t)n, &err);
 		if (rc) {
-			out_abort(&of);
+			out_abort(&j.of);
 			cli_fail_gmrk(rc, &err);
 		}
-		for (i = 0; i < n; i++) {
-			out_write(&of, out[i], blk[i].outlen);
-			cli_progress_add(&prog, blk[i].inlen);
-		}
-		pos += (uint64_t)n;
-		if (!final) {
-			/* the block read ahead becomes the first of the next batch */
-			uint8_t *t = in[0];
-
-			in[0] = in[n];
-			in[n] = t;
-			got[0] = got[n];
-		}
+		job_flush(&j, n, final);
 		n = 0;
 	}
-	out_commit(&of);
-	cli_progress_end(&prog);
-	for (i = 0; i <= BATCH; i++) {
-		free(in[i]);
-		if (i < BATCH)
-			free(out[i]);
-	}
-	gmrk_key_free(key);
-	gmrk_ctx_free(ctx);
-	free(out_path);
-	free(key_path);
+	job_end(&j);
 	return EXIT_OK;
 }
 
-/* Reads one sealed block: 1, or 0 at a clean end of file. */
-static int read_block(int fd, uint8_t **buf, size_t *cap, size_t *len,
-		      uint64_t index, struct out_file *of)
+/* Reads sealed block @index into in[@slot]: its length, or 0 at a clean end of file. */
+static size_t read_block(struct file_job *j, int slot, uint64_t index)
 {
+	struct out_file *of = &j->of;
 	struct gmrk_block_info bi;
 	gmrk_error err;
 	long long n;
 	size_t need;
 
-	n = cli_read_full(fd, *buf, GMRK_HEADER_LEN);
+	n = cli_read_full(j->fd, j->in[slot], GMRK_HEADER_LEN);
 	if (n == 0)
 		return 0;
-	if (n < 0) {
-		out_abort(of);
-		cli_fail(EXIT_USAGE, "reading input: %s", strerror((int)-n));
-	}
-	if (gmrk_block_info(*buf, (size_t)n, &bi, &err)) {
-		out_abort(of);
-		cli_fail(err.code == GMRK_E_UNSUPPORTED ? EXIT_USAGE : EXIT_AUTH,
+	if (n < 0)
+		out_fail(of, EXIT_USAGE, "reading input: %s", strerror((int)-n));
+	if (gmrk_block_info(j->in[slot], (size_t)n, &bi, &err))
+		out_fail(of, err.code == GMRK_E_UNSUPPORTED ? EXIT_USAGE : EXIT_AUTH,
 			 "block %llu: %s", (unsigned long long)index, err.message);
-	}
-	if (!bi.encrypted) {
-		out_abort(of);
-		cli_fail(EXIT_USAGE, "block %llu: not a gmrk sealed file (no gmrk header)",
+	if (!bi.encrypted)
+		out_fail(of, EXIT_USAGE, "block %llu: not a gmrk sealed file (no gmrk header)",
 			 (unsigned long long)index);
-	}
-	if (bi.payload_len > MAX_BLOCK) {
-		out_abort(of);
-		cli_fail(EXIT_AUTH, "block %llu: corrupt: %zu-byte block is larger than gmrk seal writes",
+	if (bi.payload_len > MAX_BLOCK)
+		out_fail(of, EXIT_AUTH, "block %llu: corrupt: %zu-byte block is larger than gmrk seal writes",
 			 (unsigned long long)index, bi.payload_len);
-	}
 	need = bi.sealed_len;
-	if (need > *cap) {
-		uint8_t *nb = realloc(*buf, need);
+	if (need > j->cap[slot]) {
+		uint8_t *nb = realloc(j->in[slot], need);
 
 		if (!nb)
 			cli_fail(EXIT_USAGE, "out of memory");
-		*buf = nb;
-		*cap = need;
+		j->in[slot] = nb;
+		j->cap[slot] = need;
 	}
-	n = cli_read_full(fd, *buf + GMRK_HEADER_LEN, need - GMRK_HEADER_LEN);
-	if (n < 0) {
-		out_abort(of);
-		cli_fail(EXIT_USAGE, "reading input: %s", strerror((int)-n));
-	}
-	if ((size_t)n != need - GMRK_HEADER_LEN) {
-		out_abort(of);
-		cli_fail(EXIT_AUTH, "block %llu: truncated: the file ends inside it",
+	n = cli_read_full(j->fd, j->in[slot] + GMRK_HEADER_LEN, need - GMRK_HEADER_LEN);
+	if (n < 0)
+		out_fail(of, EXIT_USAGE, "reading input: %s", strerror((int)-n));
+	if ((size_t)n != need - GMRK_HEADER_LEN)
+		out_fail(of, EXIT_AUTH, "block %llu: truncated: the file ends inside it",
 			 (unsigned long long)index);
-	}
-	*len = need;
-	return 1;
+	return need;
 }
 
 static char *default_open_out(const char *in)
@@ -385,108 +431,58 @@ static char *default_open_out(const char *in)
 
 int cmd_open(int argc, char **argv)
 {
-	uint8_t *in[BATCH + 1], *out[BATCH], ad[BATCH][FILE_ADLEN];
-	size_t cap[BATCH + 1], len[BATCH + 1];
-	struct gmrk_block blk[BATCH];
-	struct cli_progress prog;
-	struct file_opts o;
-	struct out_file of;
-	uint64_t size, pos = 0;
+	struct file_job j;
 	gmrk_error err;
-	gmrk_ctx *ctx;
-	gmrk_key *key;
-	char *out_path, *key_path;
-	int fd, i, n = 0, rc, more;
+	int n = 0, rc;
 	bool final = false;
 
 	cli_cmd = "gmrk open";
-	parse_opts(argc, argv, false, &o);
-	if (!strcmp(o.in, "-") && (!o.key_file || !o.out))
+	parse_opts(argc, argv, false, &j.o);
+	if (!strcmp(j.o.in, "-") && (!j.o.key_file || !j.o.out))
 		cli_fail(EXIT_USAGE, "opening stdin needs --key-file and -o");
-	out_path = o.out ? strdup(o.out) : default_open_out(o.in);
-	key_path = o.key_file ? strdup(o.key_file) : path_plus(o.in, ".key");
-	ctx = file_ctx(&o);
-	key = gmrk_key_open(ctx, key_path, o.asset, 0, &err);
-	if (!key)
-		cli_fail_gmrk(-err.code, &err);
-	fd = open_input(o.in, &size);
-	for (i = 0; i <= BATCH; i++) {
-		cap[i] = DEFAULT_BLOCK + GMRK_OVERHEAD;
-		in[i] = malloc(cap[i]);
-		if (i < BATCH)
-			out[i] = NULL;
-		if (!in[i])
-			cli_fail(EXIT_USAGE, "out of memory");
-	}
-	out_begin(&of, out_path, o.force, 0600);
-	cli_progress_start(&prog, "opening", size);
-	more = read_block(fd, &in[0], &cap[0], &len[0], 0, &of);
-	if (!more) {
-		out_abort(&of);
-		cli_fail(EXIT_AUTH, "'%s' is empty: not a gmrk sealed file (or truncated)", o.in);
-	}
+	j.out_path = j.o.out ? strdup(j.o.out) : default_open_out(j.o.in);
+	j.key_path = j.o.key_file ? strdup(j.o.key_file) : path_plus(j.o.in, ".key");
+	job_begin(&j, 0, DEFAULT_BLOCK + GMRK_OVERHEAD, 0, 0600, "opening");
+	j.len[0] = (long long)read_block(&j, 0, 0);
+	if (!j.len[0])
+		out_fail(&j.of, EXIT_AUTH, "'%s' is empty: not a gmrk sealed file (or truncated)",
+			 j.o.in);
 	while (!final) {
-		more = read_block(fd, &in[n + 1], &cap[n + 1], &len[n + 1],
-				  pos + (uint64_t)n + 1, &of);
-		final = !more;
-		file_ad(ad[n], final);
-		free(out[n]);
-		out[n] = malloc(len[n]);
-		if (!out[n])
+		j.len[n + 1] = (long long)read_block(&j, n + 1, j.pos + (uint64_t)n + 1);
+		final = !j.len[n + 1];
+		file_ad(j.ad[n], final);
+		free(j.out[n]);
+		j.out[n] = malloc((size_t)j.len[n]);
+		if (!j.out[n])
 			cli_fail(EXIT_USAGE, "out of memory");
-		blk[n] = (struct gmrk_block){
-			.position = pos + (uint64_t)n, .ad = ad[n], .adlen = FILE_ADLEN,
-			.in = in[n], .inlen = len[n], .out = out[n], .outcap = len[n],
+		j.blk[n] = (struct gmrk_block){
+			.position = j.pos + (uint64_t)n, .ad = j.ad[n], .adlen = FILE_ADLEN,
+			.in = j.in[n], .inlen = (size_t)j.len[n], .out = j.out[n],
+			.outcap = (size_t)j.len[n],
 		};
 		n++;
 		if (n < BATCH && !final)
 			continue;
-		rc = gmrk_open_many(ctx, key, blk, (size_t)n, &err);
-		if (rc && final && blk[n - 1].status == -GMRK_E_AUTH) {
+		rc = gmrk_open_many(j.ctx, j.key, j.blk, (size_t)n, &err);
+		if (rc && final && j.blk[n - 1].status == -GMRK_E_AUTH) {
 			/* does the last block open as a middle one? then blocks were cut off */
-			struct gmrk_block t = blk[n - 1];
+			struct gmrk_block t = j.blk[n - 1];
 
-			file_ad(ad[n - 1], false);
-			if (!gmrk_open_many(ctx, key, &t, 1, NULL)) {
-				out_abort(&of);
-				cli_fail(EXIT_AUTH,
+			file_ad(j.ad[n - 1], false);
+			if (!gmrk_open_many(j.ctx, j.key, &t, 1, NULL))
+				out_fail(&j.of, EXIT_AUTH,
 					 "truncated: '%s' ends after block %llu, but more blocks were sealed",
-					 o.in, (unsigned long long)(pos + (uint64_t)n - 1));
-			}
+					 j.o.in, (unsigned long long)(j.pos + (uint64_t)n - 1));
 		}
 		if (rc) {
-			out_abort(&of);
+			out_abort(&j.of);
 			fprintf(stderr, "%s: %s\n", cli_cmd, err.message);
 			exit(cli_status(rc) == EXIT_AUTH || rc == -GMRK_E_TRUNCATED ||
 			     rc == -GMRK_E_CORRUPT ? EXIT_AUTH : EXIT_USAGE);
 		}
-		for (i = 0; i < n; i++) {
-			out_write(&of, out[i], blk[i].outlen);
-			cli_progress_add(&prog, len[i]);
-		}
-		pos += (uint64_t)n;
-		if (!final) {
-			uint8_t *t = in[0];
-			size_t c = cap[0];
-
-			in[0] = in[n];
-			cap[0] = cap[n];
-			len[0] = len[n];
-			in[n] = t;
-			cap[n] = c;
-		}
+		job_flush(&j, n, final);
 		n = 0;
 	}
-	out_commit(&of);
-	cli_progress_end(&prog);
-	for (i = 0; i <= BATCH; i++) {
-		free(in[i]);
-		if (i < BATCH)
-			free(out[i]);
-	}
-	gmrk_key_free(key);
-	gmrk_ctx_free(ctx);
-	free(out_path);
-	free(key_path);
+	job_end(&j);
 	return EXIT_OK;
 }
