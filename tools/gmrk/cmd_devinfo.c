@@ -333,7 +333,7 @@ static void collect_pci(struct report *r)
 	/* No sysfs PCI tree (a container, a non-PCI machine): nothing to scan. */
 	pathf(sysfs, sizeof(sysfs), "/sys/bus/pci/devices");
 	if (access(sysfs, R_OK | X_OK)) {
-		snprintf(r->pci_error, sizeof(r->pci_error), "cannot read %s: %s", sysfs,
+		snprintf(r->pci_error, sizeof(r->pci_error), "cannot read /sys/bus/pci/devices: %s",
 			 strerror(errno));
 		return;
 	}

@@ -9,8 +9,12 @@
 GMRK_CLI := $(BUILD)/bin/gmrk
 GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
 	cmd_file.c cmd_info.c cmd_bench.c)
+# genkeypair uses lib/keys (SM2 + pincode), which the shared library does
+# not export yet: the CLI links those objects statically.
+-include lib/keys/keys.mk
+GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c
 GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))
-GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include
+GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS)
 
 .PHONY: gmrk install-gmrk
 gmrk: $(GMRK_CLI)
@@ -21,10 +25,10 @@ $(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h lib/include/gmrk/gm
 	@echo "  CC      $<"
 	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<
 
-$(GMRK_CLI): $(GMRK_CLI_OBJS) $(LIB_OUT)/libgmrk.so
+$(GMRK_CLI): $(GMRK_CLI_OBJS) $(LIB_OUT)/libgmrk.so $(KEYS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) -o $@ $(GMRK_CLI_OBJS) -L$(BUILD)/lib -lgmrk -lcrypto \
+	@$(CC) -o $@ $(GMRK_CLI_OBJS) $(KEYS_A) -L$(BUILD)/lib -lgmrk $(KEYS_LIBS) -lcrypto \
 		-Wl,-rpath,'$$ORIGIN/../lib' -Wl,-z,relro,-z,now
 
 BINDIR ?= $(PREFIX)/bin

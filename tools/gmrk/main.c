@@ -7,6 +7,7 @@
  *   gmrk open    open a sealed file
  *   gmrk info    what a file's blocks say (cipher, key, encrypted or not)
  *   gmrk keygen  print a new random master key (64 hex digits)
+ *   gmrk genkeypair  a new SM2 master key pair, private key under a pincode
  *   gmrk bench   throughput per backend and cipher
  *   gmrk version
  */
@@ -31,6 +32,10 @@ static const char help[] =
 	"        open a sealed file (default OUT: INPUT without .gmrk)\n"
 	"  info FILE...      cipher, key and block count of sealed files\n"
 	"  keygen            print a new random 32-byte master key in hex\n"
+	"  genkeypair [--out FILE]\n"
+	"        a new SM2 master key pair: asks for a pincode twice (stdin when\n"
+	"        not a terminal), prints the public key (04||X||Y hex) and the\n"
+	"        pincode-encrypted private key, or writes it to FILE (mode 0600)\n"
 	"  bench [--cipher C] [--size N] [--time MS]\n"
 	"        throughput of each backend for each cipher\n"
 	"  version           versions of gmrk, libgmrk and OpenSSL\n"
@@ -64,6 +69,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(cmd, "keygen"))
 		return cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(cmd, "genkeypair"))
+		return gmrk_cmd_genkeypair(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	cli_fail(EXIT_USAGE, "unknown command '%s' (see gmrk --help)", cmd);
