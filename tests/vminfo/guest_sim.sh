@@ -8,7 +8,7 @@
 . /tests/guest_lib.sh
 
 NEW_ID=7 NEW_QUEUES=2 WORK=64
-echo "1..22"
+echo "1..23"
 
 out=$($DI)
 result $? "baseline: exit status 0"

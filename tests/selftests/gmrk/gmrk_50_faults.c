@@ -432,6 +432,12 @@ struct hold_plan {
 	int aio;		/* AIO requests (never backlogged) */
 	int threads;		/* threads of synchronous (MAY_BACKLOG) requests */
 	int per_thread;
+	/*
+	 * Hold until the driver has sent a request to software, not merely
+	 * backlogged one: a test of the overflow path must not release the
+	 * device before any request overflowed.
+	 */
+	bool until_fallback;
 };
 
 /*
@@ -486,7 +492,8 @@ static void hold_and_release(struct __test_metadata *_metadata,
 		/* at least one ring full (queue choice is the driver's) */
 		full = inflight >= FAULT_DEPTH &&
 		       (now.fallbacks > before->fallbacks ||
-			stats_queue_busy(&now) > stats_queue_busy(before));
+			(!plan->until_fallback &&
+			 stats_queue_busy(&now) > stats_queue_busy(before)));
 		if (!full)
 			usleep(50000);
 	}
@@ -556,7 +563,7 @@ TEST_F_TIMEOUT(faults, backlog_overflow_to_software, 120)
 {
 	const struct hold_plan plan = {
 		.knob = "queue_full", .how = RELEASE_KNOB,
-		.threads = 16, .per_thread = 2,
+		.threads = 16, .per_thread = 2, .until_fallback = true,
 	};
 	struct gmrk_stats before, after;
 	uint64_t saved;

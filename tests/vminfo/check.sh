@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The vm-info stage: `gmrk info` (tools/gmrk/cmd_devinfo.c) on this host,
+# then in the VM against emulation devices (sim) and against the gm-rk
+# card emulated in QEMU (pci). Prints one TAP document (version 13).
+#
+#   tests/vminfo/check.sh VMINFO_OUT [host] [sim] [pci]
+#
+# VMINFO_OUT is what tests/vminfo/vminfo.mk built: extra/ (gmrk-devinfo,
+# vminfo-helper: they go to the guest's /extra), sim-tests/ and pci-tests/
+# (the guest scripts). The guest prints `gmrk info --json` snapshots to the
+# serial stream; tests/vminfo/check_json.py parses them here, since the
+# guest has no JSON parser. Logs: $BUILD/vm/vm-info-<mode>/.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:?usage: check.sh VMINFO_OUT [host] [sim] [pci]}
+shift
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(host sim pci)
+timeout=${GMRK_VMINFO_TIMEOUT:-900}
+
+n=0 failed=0
+emit() {	# emit ok|not-ok TEXT
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=1
+	fi
+}
+
+# Renumber the result lines of TAP on stdin under prefix $1; keep
+# comments and SKIP directives; drop plans and version lines.
+merge() {
+	local line rest
+	while IFS= read -r line; do
+		case $line in
+		"TAP version"* | 1..*) ;;
+		"not ok "*)
+			rest=${line#not ok }
+			rest=${rest#* }
+			emit not-ok "$1: $rest"
+			;;
+		"ok "*)
+			rest=${line#ok }
+			rest=${rest#* }
+			emit ok "$1: $rest"
+			;;
+		*) echo "$line" ;;
+		esac
+	done
+}
+
+# vm MODE [run.sh options]: one boot, its TAP and its JSON checks merged.
+vm() {
+	local mode=$1 name=vm-info-$1 log
+	shift
+	log=$out/$name.serial.log
+	rm -f "$log" "$out/$name.tap"
+	"$top/tests/vm/run.sh" --mode "$mode" --name "$name" --tests "$out/$mode-tests" \
+		--extra "$out/extra" --timeout "$timeout" --tap "$out/$name.tap" \
+		--log "$log" "$@" >/dev/null 2>"$out/$name.stderr"
+	if [ -s "$out/$name.tap" ]; then
+		merge "$mode" <"$out/$name.tap"
+	else
+		sed 's/^/# /' "$out/$name.stderr" | tail -20
+		emit not-ok "$mode: the VM run produced no results"
+	fi
+	if [ -s "$log" ]; then
+		python3 "$here/check_json.py" "$mode" "$log" | merge "$mode"
+	else
+		emit not-ok "$mode: no serial log for the JSON checks"
+	fi
+}
+
+echo "TAP version 13"
+for p in "${parts[@]}"; do
+	case $p in
+	host)
+		"$here/host_tests.sh" "$out/extra/gmrk-devinfo" | merge host
+		;;
+	sim)
+		vm sim
+		;;
+	pci)
+		qlog=$out/qemu-build.log
+		if q=$("$top/tools/qemu/build.sh" 2>"$qlog" | tail -1) && [ -x "$q" ]; then
+			vm pci --qemu "$q"
+		else
+			sed 's/^/# /' "$qlog" | tail -20
+			emit not-ok "pci: building QEMU with the gm-rk card failed"
+		fi
+		;;
+	*)
+		echo "check.sh: unknown part $p" >&2
+		exit 2
+		;;
+	esac
+done
+echo "1..$n"
+exit $failed
