@@ -75,6 +75,7 @@ CHECK_STAGES := lint
 -include tests/vmlib/vmlib.mk
 -include tests/vm/vm.mk
 -include tests/qmp/qmp.mk
+-include tests/vminfo/vminfo.mk
 
 all: deps module lib gmrk $(ALL_TARGETS)
 

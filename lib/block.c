@@ -60,10 +60,11 @@ int gmrk__seal_prep(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
 	if (b->inlen > GMRK_MAX_PAYLOAD)
 		return gmrk__err(err, GMRK_E_INVAL, "seal: %zu bytes, a block holds at most %u",
 				 b->inlen, GMRK_MAX_PAYLOAD);
-	if (b->outcap < gmrk_sealed_len(b->inlen))
+	/* inlen is bounded now: no overflow */
+	if (b->outcap < b->inlen + GMRK_OVERHEAD)
 		return gmrk__err(err, GMRK_E_SPACE, "seal: output needs %zu bytes, has %zu",
-				 gmrk_sealed_len(b->inlen), b->outcap);
-	if (gmrk__overlap(b->in, b->inlen, b->out, gmrk_sealed_len(b->inlen)))
+				 b->inlen + GMRK_OVERHEAD, b->outcap);
+	if (gmrk__overlap(b->in, b->inlen, b->out, b->inlen + GMRK_OVERHEAD))
 		return gmrk__err(err, GMRK_E_INVAL, "seal: input and output overlap");
 	kv = &key->ver[key->nver - 1];
 	if (kv->used[c] >= ctx->nonce_limit) {
@@ -75,10 +76,13 @@ int gmrk__seal_prep(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
 				 id, kv->version, (unsigned long long)kv->used[c],
 				 gmrk_cipher_name(c));
 	}
-	rc = gmrk__key_aead(key, kv, c, &p->aead, err);
-	if (rc)
-		return rc;
-	memset(&h, 0, sizeof(h));
+	p->aead = kv->aead[c];	/* built on first use */
+	if (!p->aead) {
+		rc = gmrk__key_aead(key, kv, c, &p->aead, err);
+		if (rc)
+			return rc;
+	}
+	/* every field gmrk__hdr_encode reads is set below */
 	h.cipher = c;
 	h.key_version = kv->version;
 	memcpy(h.key_id, key->id, GMRK_KEY_ID_LEN);
@@ -186,7 +190,7 @@ int gmrk__block_finish(gmrk_ctx *ctx, struct gmrk_block *b,
 		b->backend = GMRK_BACKEND_SOFT;
 		GMRK_STAT_ADD(ctx, plaintext_blocks, 1);
 	} else if (!rc) {
-		b->outlen = p->req.enc ? gmrk_sealed_len(p->req.len) : p->req.len;
+		b->outlen = p->req.enc ? p->req.len + GMRK_OVERHEAD : p->req.len;
 	} else {
 		/* nothing half-done is left behind */
 		size_t z = b->outcap < gmrk_sealed_len(b->inlen) ?
@@ -205,7 +209,8 @@ int gmrk__block_finish(gmrk_ctx *ctx, struct gmrk_block *b,
 		GMRK_STAT_ADD(ctx, errors, 1);
 	}
 	b->status = rc;
-	gmrk__prep_free(p);
+	if (p->aadbuf)
+		gmrk__prep_free(p);
 	return rc;
 }
 

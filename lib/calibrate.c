@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Auto-routing thresholds: from which request size the card beats
- * software for a cipher.
+ * Auto routing: which path is fastest for a cipher at a request size.
  *
- * Defaults (no measurement): AES-GCM 64 KiB, ChaCha20-Poly1305 32 KiB,
- * SM4-GCM 8 KiB. An AF_ALG request costs a few microseconds of system
- * calls whatever its size; AES-NI does ~4 GB/s, so below ~64 KiB the card
- * cannot win back that cost; ChaCha20 (~2 GB/s) and SM4 (~1 GB/s) in
- * software lose earlier.
+ * Thresholds by configuration or environment (cfg.threshold,
+ * GMRK_THRESHOLD*), or GMRK_CFG_NO_CALIBRATE, keep the simple rule: the
+ * card from the threshold on, software below it. Defaults: AES-GCM
+ * 64 KiB, ChaCha20-Poly1305 32 KiB, SM4-GCM 8 KiB. An AF_ALG request costs
+ * a few microseconds of system calls whatever its size; AES-NI does
+ * ~4 GB/s, so below ~64 KiB the card cannot win back that cost; ChaCha20
+ * (~2 GB/s) and SM4 (~1 GB/s) in software lose earlier.
  *
- * With GMRK_CFG_CALIBRATE (gmrk_config_init sets it) the first
- * auto-routed request of a cipher that the card has times
- * both paths on this machine (a few requests per size, 1 KiB .. 64 KiB,
- * bounded to ~50 ms) and takes the smallest size from which the card is
- * faster at every larger size tried; never, if it is not. A threshold set
- * by configuration or environment is never recalibrated. Single requests
- * are timed, so for batches (where the card has many in flight) the
- * threshold errs on the side of software. A wrong guess only costs speed:
- * every path gives the same bytes.
+ * Otherwise (the default) the paths are measured, lazily: the first
+ * auto-routed request in a size class (64 B, 256 B, 1 KiB, 4 KiB, 16 KiB,
+ * 64 KiB, each class reaching half-way to its neighbours in log scale)
+ * times software, the card and the kernel's own AF_ALG algorithm on that
+ * class's size, with a throw-away key so that no real key's nonce is
+ * spent, and the class then goes to the fastest. A path that is not there
+ * is not timed, so a machine without AF_ALG never measures anything. A
+ * class costs one bind per path, a warm-up and at most three timed
+ * requests per path (fewer once a path has used GMRK_CAL_PATH_NS), so
+ * ~0.1 ms on real hardware for all classes; the emulated card under TCG
+ * is some 100 times slower. Timing takes the best of the runs, which
+ * filters out a scheduler hiccup on a shared machine. Single requests are
+ * timed, so for batches (where the card has many in flight) the choice
+ * errs on the side of software. A wrong guess only costs speed: every
+ * path gives the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,10 +38,24 @@ const size_t gmrk__default_threshold[GMRK_CIPHER_COUNT] = {
 	[GMRK_CIPHER_CHACHA20_POLY1305] = 32 * 1024,
 };
 
-#define GMRK_CAL_REPS	4
-#define GMRK_CAL_BUDGET	(50ull * 1000 * 1000)	/* ns */
+#define GMRK_CAL_REPS		3
+#define GMRK_CAL_PATH_NS	(5ull * 1000 * 1000)	/* per path and class */
 
-/* ns per request of @len bytes on @which (-1: software); 0 on failure */
+/* class k is measured at 64 << 2k bytes and holds [32 << 2k, 128 << 2k) */
+static size_t gmrk_cal_size(int k)
+{
+	return (size_t)64 << (2 * k);
+}
+
+static int gmrk_cal_class(size_t n)
+{
+	int bits = n ? 63 - __builtin_clzll((unsigned long long)n) : 0;
+	int k = bits < 7 ? 0 : (bits - 5) / 2;
+
+	return k < GMRK_CAL_CLASSES ? k : GMRK_CAL_CLASSES - 1;
+}
+
+/* best ns per request of @len bytes on @which (-1: software); 0 on failure */
 static uint64_t gmrk_time(struct gmrk_aead *a, int which, uint8_t *buf,
 			  size_t len)
 {
@@ -43,62 +64,87 @@ static uint64_t gmrk_time(struct gmrk_aead *a, int which, uint8_t *buf,
 		.enc = true, .nonce = nonce, .in = buf, .len = len,
 		.out = buf, .tag = tag,
 	};
-	uint64_t t0 = 0;
+	uint64_t best = UINT64_MAX, spent = 0;
 	int i, rc;
 
 	/* one warm-up, then the timed ones */
-	for (i = 0; i <= GMRK_CAL_REPS; i++) {
-		if (i == 1)
-			t0 = gmrk__now_ns();
+	for (i = 0; i <= GMRK_CAL_REPS && spent < GMRK_CAL_PATH_NS; i++) {
+		uint64_t t0 = gmrk__now_ns(), dt;
+
 		nonce[0] = (uint8_t)i;	/* throw-away key: nonces may repeat */
 		rc = which < 0 ? gmrk__soft_run(a, &r) : gmrk__run_on(a->af[which].h, &r);
 		if (rc)
 			return 0;
+		dt = gmrk__now_ns() - t0;
+		spent += dt;
+		if (i && dt < best)
+			best = dt ? dt : 1;
 	}
-	return (gmrk__now_ns() - t0) / GMRK_CAL_REPS;
+	return best == UINT64_MAX ? spent : best;
 }
 
-void gmrk__calibrate(struct gmrk_ctx *ctx, struct gmrk_aead *real)
+/* the fastest backend for requests of class @k, measured now */
+static enum gmrk_backend gmrk_measure(struct gmrk_ctx *ctx,
+				      const struct gmrk_aead *real, int k)
 {
-	static const size_t sizes[] = { 1024, 4096, 16384, 65536 };
 	enum gmrk_cipher c = real->cipher;
-	uint8_t key[GMRK_MAXKEY], *buf;
+	enum gmrk_backend best = GMRK_BACKEND_SOFT;
+	uint64_t best_ns = UINT64_MAX, t;
+	uint8_t key[GMRK_MAXKEY], *buf = NULL;
+	size_t len = gmrk_cal_size(k);
 	struct gmrk_aead a;
-	uint64_t start = gmrk__now_ns();
-	size_t thr = SIZE_MAX;
-	int i;
+	int which;
 
-	if (!(ctx->flags & GMRK_CFG_CALIBRATE) || ctx->threshold_set[c] ||
-	    ctx->calibrated[c])
-		return;
-	ctx->calibrated[c] = true;	/* once, whatever happens below */
-	if (!gmrk__soft_has(c))
-		return;
-	/* a throw-away key, so the real key's nonce budget is not touched */
 	if (gmrk__getrandom(key, sizeof(key)) ||
 	    gmrk__aead_init(&a, c, key, real->keylen, ctx->flags, NULL))
-		return;
-	buf = calloc(1, sizes[3]);
-	if (!buf || gmrk__af_bind(ctx, &a, GMRK_AF_CARD))
+		goto out_key;
+	buf = calloc(1, len);
+	if (!buf)
 		goto out;
-	for (i = 3; i >= 0; i--) {
-		uint64_t soft = gmrk_time(&a, -1, buf, sizes[i]);
-		uint64_t card = gmrk_time(&a, GMRK_AF_CARD, buf, sizes[i]);
-
-		if (!soft || !card) {
-			if (thr == SIZE_MAX)	/* could not measure: keep default */
-				thr = ctx->threshold[c];
-			break;
-		}
-		if (card > soft)
-			break;
-		thr = sizes[i];
-		if (gmrk__now_ns() - start > GMRK_CAL_BUDGET)
-			break;
+	if (gmrk__soft_has(c)) {
+		t = gmrk_time(&a, -1, buf, len);
+		if (!t)		/* software must work: keep to it */
+			goto out;
+		best_ns = t;
 	}
-	ctx->threshold[c] = thr;
+	for (which = 0; which < GMRK_AF_COUNT; which++) {
+		if (which == GMRK_AF_CARD && !ctx->probe.card[c][0])
+			continue;
+		if (gmrk__af_bind(ctx, &a, which))
+			continue;
+		t = gmrk_time(&a, which, buf, len);
+		if (t && t < best_ns) {
+			best_ns = t;
+			best = which == GMRK_AF_CARD ? GMRK_BACKEND_CARD : GMRK_BACKEND_KERNEL;
+		}
+	}
 out:
 	free(buf);
 	gmrk__aead_clear(&a);
+out_key:
 	gmrk__memzero(key, sizeof(key));
+	return best;
+}
+
+/*
+ * Auto routing's path for @n bytes (AAD + payload) of @a's cipher; the
+ * caller has checked that AF_ALG exists and could take the request.
+ * ctx->threshold[] follows for gmrk_stats(): the lower bound of the
+ * smallest class the card won, SIZE_MAX while it won none.
+ */
+enum gmrk_backend gmrk__calibrated(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+				   size_t n)
+{
+	enum gmrk_cipher c = a->cipher;
+	uint8_t *best = &ctx->cal_best[c][gmrk_cal_class(n)];
+	int k;
+
+	if (*best)
+		return (enum gmrk_backend)(*best - 1);
+	*best = (uint8_t)(gmrk_measure(ctx, a, gmrk_cal_class(n)) + 1);
+	ctx->threshold[c] = SIZE_MAX;
+	for (k = GMRK_CAL_CLASSES - 1; k >= 0; k--)
+		if (ctx->cal_best[c][k] == GMRK_BACKEND_CARD + 1)
+			ctx->threshold[c] = k ? (size_t)32 << (2 * k) : 1;
+	return (enum gmrk_backend)(*best - 1);
 }

@@ -295,25 +295,13 @@ static int db_parse(const char *buf, size_t len, const char *name, const char *p
 	int rc;
 
 	memset(i, 0, sizeof(*i));
-	/* the version first: a later format may lay out the rest differently */
+	/*
+	 * Every format starts with the magic line and ends with the checksum
+	 * line, so damage reads as "corrupt" even where it hit the version.
+	 */
 	if (len < sizeof(DB_MAGIC) || memcmp(buf, DB_MAGIC " ", sizeof(DB_MAGIC)))
 		return gmrk__err(err, GMRK_E_CORRUPT, "manifest '%s' is not a gmrk database manifest",
 				 path);
-	rc = db_field(&l, DB_MAGIC, v, sizeof(v));
-	if (rc)
-		return rc;
-	if (strcmp(v, "1")) {
-		char *e;
-		unsigned long ver = strtoul(v, &e, 10);
-
-		if (*e || !ver || ver > 255)
-			return db_bad(&l, "format version", v);
-		return gmrk__err(err, GMRK_E_UNSUPPORTED,
-				 "manifest '%s': format version %lu not supported by this libgmrk",
-				 path, ver);
-	}
-	i->format = 1;
-	/* the checksum line closes the file; it covers every byte before it */
 	if (buf[len - 1] != '\n')
 		return gmrk__err(err, GMRK_E_CORRUPT, "manifest '%s' is truncated", path);
 	q = buf + len - 1;
@@ -329,6 +317,20 @@ static int db_parse(const char *buf, size_t len, const char *name, const char *p
 		return gmrk__err(err, GMRK_E_CORRUPT,
 				 "manifest '%s' is corrupt: checksum mismatch", path);
 	l.end = body_end;
+	rc = db_field(&l, DB_MAGIC, v, sizeof(v));
+	if (rc)
+		return rc;
+	if (strcmp(v, "1")) {
+		char *e;
+		unsigned long ver = strtoul(v, &e, 10);
+
+		if (*e || !ver || ver > 255)
+			return db_bad(&l, "format version", v);
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "manifest '%s': format version %lu not supported by this libgmrk",
+				 path, ver);
+	}
+	i->format = 1;
 
 	rc = db_field(&l, "name", v, sizeof(v));
 	if (rc)
@@ -499,6 +501,7 @@ static int db_write_manifest(const struct db_paths *p, const char *name,
 
 /* ------------------------------------------------------------------ keys */
 
+/* @what: "open", "create", "encrypt" */
 static int db_nokey(gmrk_error *err, const char *what, const char *name)
 {
 	if (!strcmp(what, "open"))
@@ -506,8 +509,8 @@ static int db_nokey(gmrk_error *err, const char *what, const char *name)
 				 "database '%s' is encrypted but no master key is configured "
 				 DB_NOKEY_HINT, name);
 	return gmrk__err(err, GMRK_E_NOKEY,
-			 "cannot %s encrypted database '%s': no master key is configured "
-			 DB_NOKEY_HINT, what, name);
+			 "cannot %s database '%s': no master key is configured " DB_NOKEY_HINT,
+			 strcmp(what, "create") ? what : "create encrypted", name);
 }
 
 /*

@@ -17,23 +17,31 @@
  * The AEAD's associated data is header || position (8, big endian) ||
  * the caller's associated data.
  */
+#include <endian.h>
 #include <string.h>
 
 #include "internal.h"
 
 const uint8_t gmrk__magic[8] = { 0x89, 'G', 'M', 'R', 'K', 0x0d, 0x0a, 0x1a };
 
+/*
+ * Runs for every sealed block, so the big-endian fields are stored with
+ * htobe32/htobe64 (one bswap each) rather than through util.c's portable
+ * byte-by-byte helpers in another translation unit.
+ */
 void gmrk__hdr_encode(const struct gmrk_hdr *h, uint8_t out[GMRK_HEADER_LEN])
 {
+	uint32_t kv = htobe32(h->key_version), plen = htobe32(h->payload_len);
+
 	memcpy(out, gmrk__magic, sizeof(gmrk__magic));
 	out[8] = GMRK_FMT_VERSION;
 	out[9] = (uint8_t)h->cipher;
 	out[10] = GMRK_HEADER_LEN;
 	out[11] = 0;
-	gmrk__put_be32(out + 12, h->key_version);
+	memcpy(out + 12, &kv, 4);
 	memcpy(out + 16, h->key_id, GMRK_KEY_ID_LEN);
 	memcpy(out + 24, h->nonce, GMRK_NONCE_LEN);
-	gmrk__put_be32(out + 36, h->payload_len);
+	memcpy(out + 36, &plen, 4);
 }
 
 int gmrk__hdr_decode(const uint8_t *in, size_t len, struct gmrk_hdr *h,
@@ -69,8 +77,10 @@ int gmrk__hdr_decode(const uint8_t *in, size_t len, struct gmrk_hdr *h,
 size_t gmrk__block_aad(uint8_t *buf, const uint8_t hdr[GMRK_HEADER_LEN],
 		       uint64_t position, const void *ad, size_t adlen)
 {
+	uint64_t pos = htobe64(position);
+
 	memcpy(buf, hdr, GMRK_HEADER_LEN);
-	gmrk__put_be64(buf + GMRK_HEADER_LEN, position);
+	memcpy(buf + GMRK_HEADER_LEN, &pos, 8);
 	if (adlen)
 		memcpy(buf + GMRK_HEADER_LEN + 8, ad, adlen);
 	return GMRK_HEADER_LEN + 8 + adlen;

@@ -32,6 +32,9 @@ struct gcry_cipher_handle;
  */
 #define GMRK_AFALG_MAX	(128u * 1024)
 
+/* auto routing measures 64 B, 256 B, 1 KiB, 4 KiB, 16 KiB, 64 KiB (lib/calibrate.c) */
+#define GMRK_CAL_CLASSES	6
+
 /* After a failed bind, an AF_ALG path is tried again this much later. */
 #define GMRK_REPROBE_NS	(1000ull * 1000 * 1000)
 
@@ -147,7 +150,9 @@ int gmrk__run_soft(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 		   const struct gmrk_req *r, gmrk_error *err);
 /* Run @r on AF_ALG handle @h (a batch worker's), no fallback. */
 int gmrk__run_on(struct kcapi_handle *h, const struct gmrk_req *r);
-void gmrk__calibrate(struct gmrk_ctx *ctx, struct gmrk_aead *a);
+/* auto routing's measured choice for a request of @n bytes (lib/calibrate.c) */
+enum gmrk_backend gmrk__calibrated(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+				   size_t n);
 void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
 		   bool enc);
 
@@ -176,7 +181,8 @@ struct gmrk_ctx {
 	unsigned int flags;
 	size_t threshold[GMRK_CIPHER_COUNT];
 	bool threshold_set[GMRK_CIPHER_COUNT];	/* by config or environment */
-	bool calibrated[GMRK_CIPHER_COUNT];
+	/* per request-size class: 0 not measured yet, else the fastest backend + 1 */
+	uint8_t cal_best[GMRK_CIPHER_COUNT][GMRK_CAL_CLASSES];
 	unsigned int max_inflight;
 	unsigned int scrypt_log2n;
 	uint64_t nonce_limit;

@@ -3,8 +3,11 @@
  * Routing and fallback: which path runs a request, and what happens when
  * that path fails.
  *
- * auto: the card when it has the cipher and the request (AAD + payload)
- *       is at least the cipher's threshold, else userspace software.
+ * auto: with a threshold set (or GMRK_CFG_NO_CALIBRATE), the card when it
+ *       has the cipher and the request (AAD + payload) is at least the
+ *       cipher's threshold, else userspace software; otherwise whichever
+ *       of software, card and kernel lib/calibrate.c measured fastest for
+ *       requests of that size.
  * card, kernel: that AF_ALG path for everything it can take; requests it
  *       never gets (empty with no AAD, larger than GMRK_AFALG_MAX) run in
  *       software.
@@ -37,6 +40,12 @@ static bool gmrk_card_listed(struct gmrk_ctx *ctx, enum gmrk_cipher c)
 	return ctx->probe.card[c][0] != '\0';
 }
 
+/* no AF_ALG in this kernel: known after the first probe, never re-probed */
+static bool gmrk_no_afalg(const struct gmrk_ctx *ctx)
+{
+	return ctx->probe.done && !ctx->probe.afalg;
+}
+
 enum gmrk_backend gmrk__route(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 			      const struct gmrk_req *r)
 {
@@ -53,11 +62,23 @@ enum gmrk_backend gmrk__route(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 	default:
 		break;
 	}
-	if (fits && gmrk_card_listed(ctx, c)) {
-		gmrk__calibrate(ctx, a);
-		if (r->aadlen + r->len >= ctx->threshold[c] &&
-		    !gmrk__af_bind(ctx, a, GMRK_AF_CARD))
-			return GMRK_BACKEND_CARD;
+	if (fits && !gmrk_no_afalg(ctx) && gmrk__soft_has(c)) {
+		if (ctx->threshold_set[c] || (ctx->flags & GMRK_CFG_NO_CALIBRATE)) {
+			if (gmrk_card_listed(ctx, c) &&
+			    r->aadlen + r->len >= ctx->threshold[c] &&
+			    !gmrk__af_bind(ctx, a, GMRK_AF_CARD))
+				return GMRK_BACKEND_CARD;
+		} else {
+			enum gmrk_backend b;
+
+			gmrk__probe(ctx);
+			b = ctx->probe.afalg ? gmrk__calibrated(ctx, a, r->aadlen + r->len) :
+			    GMRK_BACKEND_SOFT;
+			if (b != GMRK_BACKEND_SOFT &&
+			    !gmrk__af_bind(ctx, a, b == GMRK_BACKEND_CARD ?
+					   GMRK_AF_CARD : GMRK_AF_KERNEL))
+				return b;
+		}
 	}
 	if (gmrk__soft_has(c))
 		return GMRK_BACKEND_SOFT;
@@ -69,8 +90,8 @@ enum gmrk_backend gmrk__route(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 	return GMRK_BACKEND_SOFT;
 }
 
-void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
-		   bool enc)
+static inline void gmrk_account(struct gmrk_ctx *ctx, enum gmrk_backend b,
+				size_t bytes, bool enc)
 {
 	GMRK_STAT_ADD(ctx, ops[b], 1);
 	GMRK_STAT_ADD(ctx, bytes[b], bytes);
@@ -78,6 +99,12 @@ void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
 		GMRK_STAT_ADD(ctx, seals, 1);
 	else
 		GMRK_STAT_ADD(ctx, opens, 1);
+}
+
+void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
+		   bool enc)
+{
+	gmrk_account(ctx, b, bytes, enc);
 }
 
 /*
@@ -131,6 +158,9 @@ static int gmrk_af_try(struct gmrk_ctx *ctx, struct gmrk_aead *a, int which,
 	return rc;
 }
 
+static int gmrk_soft_failed(struct gmrk_ctx *ctx, struct gmrk_aead *a, int rc,
+			    gmrk_error *err);
+
 static int gmrk_auth_failed(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 			    gmrk_error *err)
 {
@@ -143,9 +173,20 @@ int gmrk__run(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 	      const struct gmrk_req *r, enum gmrk_backend *used,
 	      unsigned int *flags, gmrk_error *err)
 {
-	enum gmrk_backend b = gmrk__route(ctx, a, r);
+	enum gmrk_backend b = ctx->backend == GMRK_BACKEND_SOFT ? GMRK_BACKEND_SOFT :
+			      gmrk__route(ctx, a, r);
 	int rc;
 
+	/* the per-block hot path (software): no more calls than needed */
+	if (b == GMRK_BACKEND_SOFT) {
+		rc = gmrk__soft_run(a, r);
+		if (rc)
+			return gmrk_soft_failed(ctx, a, rc, err);
+		gmrk_account(ctx, GMRK_BACKEND_SOFT, r->len, r->enc);
+		if (used)
+			*used = GMRK_BACKEND_SOFT;
+		return 0;
+	}
 	if (b == GMRK_BACKEND_CARD || b == GMRK_BACKEND_KERNEL) {
 		int which = b == GMRK_BACKEND_CARD ? GMRK_AF_CARD : GMRK_AF_KERNEL;
 
@@ -195,15 +236,22 @@ int gmrk__run_soft(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 {
 	int rc = gmrk__soft_run(a, r);
 
+	if (rc)
+		return gmrk_soft_failed(ctx, a, rc, err);
+	gmrk_account(ctx, GMRK_BACKEND_SOFT, r->len, r->enc);
+	return 0;
+}
+
+/* gmrk__soft_run() failed with @rc: the caller's error */
+static int gmrk_soft_failed(struct gmrk_ctx *ctx, struct gmrk_aead *a, int rc,
+			    gmrk_error *err)
+{
 	if (rc == -GMRK_E_AUTH)
 		return gmrk_auth_failed(ctx, a, err);
 	if (rc == -GMRK_E_UNSUPPORTED)
 		return gmrk__err(err, GMRK_E_UNSUPPORTED, "%s: no %s implementation available",
 				 gmrk_cipher_name(a->cipher),
 				 ctx->backend == GMRK_BACKEND_SOFT ? "software" : "usable");
-	if (rc)
-		return gmrk__err(err, -rc, "%s: %s", gmrk_cipher_name(a->cipher),
-				 gmrk_strerror(rc));
-	gmrk__account(ctx, GMRK_BACKEND_SOFT, r->len, r->enc);
-	return 0;
+	return gmrk__err(err, -rc, "%s: %s", gmrk_cipher_name(a->cipher),
+			 gmrk_strerror(rc));
 }

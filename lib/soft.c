@@ -247,6 +247,9 @@ static int gmrk_gcry_run(struct gmrk_aead *a, const struct gmrk_req *r)
 
 int gmrk__soft_run(struct gmrk_aead *a, const struct gmrk_req *r)
 {
+	/* the common case first: a->gcry exists only when software has it */
+	if (a->gcry)
+		return gmrk_gcry_run(a, r);
 	if (!gmrk__soft_has(a->cipher))
 		return -GMRK_E_UNSUPPORTED;
 #ifdef GMRK_HAVE_SM4GCM
@@ -269,5 +272,5 @@ int gmrk__soft_run(struct gmrk_aead *a, const struct gmrk_req *r)
 		return rc ? -GMRK_E_INVAL : 0;
 	}
 #endif
-	return a->gcry ? gmrk_gcry_run(a, r) : gmrk_evp_run(a, r);
+	return gmrk_evp_run(a, r);
 }

@@ -18,6 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 kver=$(ls "$kdir/lib/modules")
 root=$(mktemp -d "${out%/*}/.root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
+# mktemp makes 0700; the guest's / must be usable by unprivileged tests.
+chmod 0755 "$root"
 
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,tests,extra,lib64} \
 	"$root/lib/x86_64-linux-gnu" "$root/usr/lib/x86_64-linux-gnu"

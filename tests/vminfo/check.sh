@@ -34,7 +34,8 @@ emit() {	# emit ok|not-ok TEXT
 }
 
 # Renumber the result lines of TAP on stdin under prefix $1; keep
-# comments and SKIP directives; drop plans and version lines.
+# comments and SKIP directives; drop plans and version lines. Feed it by
+# redirection, not a pipe: a pipe would run it in a subshell and lose n.
 merge() {
 	local line rest
 	while IFS= read -r line; do
@@ -71,7 +72,7 @@ vm() {
 		emit not-ok "$mode: the VM run produced no results"
 	fi
 	if [ -s "$log" ]; then
-		python3 "$here/check_json.py" "$mode" "$log" | merge "$mode"
+		merge "$mode" < <(python3 "$here/check_json.py" "$mode" "$log" 2>&1)
 	else
 		emit not-ok "$mode: no serial log for the JSON checks"
 	fi
@@ -81,7 +82,7 @@ echo "TAP version 13"
 for p in "${parts[@]}"; do
 	case $p in
 	host)
-		"$here/host_tests.sh" "$out/extra/gmrk-devinfo" | merge host
+		merge host < <("$here/host_tests.sh" "$out/extra/gmrk-devinfo" 2>&1)
 		;;
 	sim)
 		vm sim

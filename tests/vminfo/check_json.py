@@ -91,6 +91,9 @@ def check_common(doc, name):
              and algs[d]["selftest_passed"] is True for d, n_ in GMRK_DRIVERS.items())
     result(ok, f"json {name}: the four gmrk algorithms, selftest passed",
            "" if ok else json.dumps(doc["algorithms"]))
+    sw = [s["name"] for s in doc["kernel_software"]]
+    result(sorted(sw) == sorted(set(GMRK_DRIVERS.values()) - {"sm4"}),
+           f"json {name}: kernel_software covers the three AEAD names", json.dumps(sw))
     mod = doc["module"]
     ok = mod["loaded"] is True and "job_timeout_ms" in mod["parameters"]
     result(ok, f"json {name}: module loaded, parameters listed", json.dumps(mod))

@@ -3,7 +3,9 @@
 # Shared by the vm-info guest tests (busybox sh): TAP output and reading
 # gmrk info's human output. Sourced, not run.
 
+# shellcheck disable=SC2034 # used by the scripts that source this
 DI=/extra/gmrk-devinfo
+# shellcheck disable=SC2034
 HELPER=/extra/vminfo-helper
 t=0
 
@@ -35,12 +37,13 @@ devblock() {
 		p { print }'
 }
 
-# total_jobs TEXT: sum of the jobs and fallbacks of every device block.
+# total_work TEXT: sum of the jobs and fallbacks of every device block.
 total_work() {
 	printf '%s\n' "$1" | sed -n 's/^    stats      jobs \([0-9]*\), bytes [0-9]*, errors [0-9]*, fallbacks \([0-9]*\)$/\1 \2/p' |
 		awk '{ s += $1 + $2 } END { print s + 0 }'
 }
 
+# total_jobs TEXT: sum of the jobs of every device block.
 total_jobs() {
 	printf '%s\n' "$1" | sed -n 's/^    stats      jobs \([0-9]*\),.*/\1/p' |
 		awk '{ s += $1 } END { print s + 0 }'
@@ -48,17 +51,18 @@ total_jobs() {
 
 # sim_node ID: the gmrkN of emulation device ID.
 sim_node() {
+	# shellcheck disable=SC2012 # sysfs names: gmrkN
 	ls "/sys/bus/gmrk_sim/devices/gmrk_sim$1/gmrk" 2>/dev/null | head -1
 }
 
 # json NAME ARGS...: gmrk info --json between markers the host checks
 # (tests/vminfo/check_json.py); returns gmrk info's exit status.
 json() {
-	local name=$1 rc
+	json_name=$1
 	shift
-	echo "GMRK-JSON-BEGIN $name"
+	echo "GMRK-JSON-BEGIN $json_name"
 	"$@" --json
-	rc=$?
-	echo "GMRK-JSON-END $name"
-	return $rc
+	json_rc=$?
+	echo "GMRK-JSON-END $json_name"
+	return $json_rc
 }

@@ -9,7 +9,6 @@
 set -uo pipefail
 
 di=${1:?usage: host_tests.sh GMRK_DEVINFO}
-here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gmrk-vminfo.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -51,8 +50,7 @@ result $? "host --json: valid, found false, the message, empty lists"
 "$di" extra-arg >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q "unknown option 'extra-arg'" "$tmp/err"
 result $? "usage error: exit 2 with a message"
-"$di" --help >"$tmp/out"
-[ $? -eq 0 ] && grep -q '^usage: gmrk info' "$tmp/out"
+"$di" --help >"$tmp/out" && grep -q '^usage: gmrk info' "$tmp/out"
 result $? "--help: exit 0, usage on stdout"
 
 # A fabricated machine: module loaded, sm4-gmrk failed its selftest.
@@ -88,6 +86,15 @@ selftest     : passed
 internal     : no
 type         : aead
 
+name         : gcm(sm4)
+driver       : gcm_base(ctr(sm4-gmrk),ghash-generic)
+module       : gcm
+priority     : 100
+refcnt       : 1
+selftest     : passed
+internal     : no
+type         : aead
+
 name         : __gcm(aes)
 driver       : __generic-gcm-aesni
 module       : aesni_intel
@@ -105,8 +112,9 @@ rc=$?
 result $? "failed selftest: exit 1, flagged loudly"
 grep -qE '^  gcm\(aes\) +generic-gcm-aesni +400$' "$tmp/out"
 result $? "software gcm(aes): the highest-priority non-internal, non-gmrk driver"
-grep -qE '^  gcm\(sm4\) +none registered' "$tmp/out"
-result $? "software gcm(sm4): none registered"
+grep -qE '^  gcm\(sm4\) +none registered' "$tmp/out" &&
+	grep -qE "^ +gcm_base\(ctr\(sm4-gmrk\),ghash-generic\) +100  \(gmrk's fallback, not the kernel's\)$" "$tmp/out"
+result $? "software gcm(sm4): none of the kernel's own; the template over sm4-gmrk shown apart"
 GMRK_INFO_ROOT=$root "$di" --json >"$tmp/json"
 rc=$?
 [ $rc -eq 1 ] && valid_json "$tmp/json" &&
@@ -117,7 +125,9 @@ a, = d["algorithms"]
 assert a["driver"] == "sm4-gmrk" and a["selftest_passed"] is False
 assert [p["severity"] for p in d["problems"]] == ["error"]
 sw = {s["name"]: s for s in d["kernel_software"]}
-assert sw["gcm(aes)"]["driver"] == "generic-gcm-aesni" and sw["gcm(sm4)"]["driver"] is None' <"$tmp/json"
+assert sw["gcm(aes)"]["driver"] == "generic-gcm-aesni" and sw["gcm(sm4)"]["driver"] is None
+assert sw["gcm(sm4)"]["built_on_gmrk"] == "gcm_base(ctr(sm4-gmrk),ghash-generic)"
+assert sw["gcm(aes)"]["built_on_gmrk"] is None' <"$tmp/json"
 result $? "failed selftest --json: healthy false, exit 1, one error problem"
 
 # Strings that need escaping reach JSON intact (a parameter's value).

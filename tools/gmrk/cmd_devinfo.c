@@ -79,7 +79,7 @@ struct sim_dev {
 
 struct dev_state {
 	char name[16];			/* gmrkN */
-	char path[32];			/* /dev/gmrkN */
+	char path[PATH_MAX];		/* /dev/gmrkN */
 	int err;			/* errno of open/ioctl, 0 if all read */
 	const char *err_what;		/* which step failed */
 	struct gmrk_info info;
@@ -95,7 +95,9 @@ struct crypto_alg {
 
 struct sw_impl {
 	const char *name;
-	const struct crypto_alg *best;	/* NULL: none registered */
+	struct crypto_alg own;		/* the kernel's best own implementation */
+	struct crypto_alg on_gmrk;	/* a template instance over gmrk's sm4 */
+	bool have_own, have_on_gmrk;
 };
 
 enum severity { SEV_WARN, SEV_ERROR };
@@ -119,7 +121,6 @@ struct report {
 	bool proc_crypto_read;
 	int proc_crypto_err;
 	struct sw_impl sw[NUM_AEADS];
-	struct crypto_alg sw_store[NUM_AEADS];
 	int nprob;
 	struct problem prob[MAX_PROBLEMS];
 };
@@ -490,7 +491,13 @@ static bool is_gmrk_driver(const char *driver)
 	return ends_with(driver, "-gmrk");
 }
 
-/* One finished /proc/crypto entry: keep gmrk ones, remember the best software AEADs. */
+/*
+ * One finished /proc/crypto entry: keep the gmrk ones; for each gmrk AEAD
+ * name remember the best implementation of the kernel's own, and apart
+ * from it any template instance built on gmrk's sm4
+ * ("gcm_base(ctr(sm4-gmrk),ghash-generic)"), which is gmrk's software
+ * fallback, not the kernel's.
+ */
 static void crypto_entry(struct report *r, const struct crypto_alg *a)
 {
 	size_t i;
@@ -505,11 +512,18 @@ static void crypto_entry(struct report *r, const struct crypto_alg *a)
 	if (a->internal)
 		return;
 	for (i = 0; i < NUM_AEADS; i++) {
+		struct sw_impl *sw = &r->sw[i];
+
 		if (strcmp(a->name, gmrk_aeads[i][0]))
 			continue;
-		if (!r->sw[i].best || a->priority > r->sw[i].best->priority) {
-			r->sw_store[i] = *a;
-			r->sw[i].best = &r->sw_store[i];
+		if (strstr(a->driver, "-gmrk")) {
+			if (!sw->have_on_gmrk || a->priority > sw->on_gmrk.priority)
+				sw->on_gmrk = *a;
+			sw->have_on_gmrk = true;
+		} else {
+			if (!sw->have_own || a->priority > sw->own.priority)
+				sw->own = *a;
+			sw->have_own = true;
 		}
 	}
 }
@@ -940,15 +954,18 @@ static void print_json(const struct report *r, FILE *f)
 
 	json_open(&j, "kernel_software", '[');
 	for (k = 0; k < NUM_AEADS; k++) {
+		const struct sw_impl *sw = &r->sw[k];
+
 		json_open(&j, NULL, '{');
-		json_str(&j, "name", r->sw[k].name);
-		if (r->sw[k].best) {
-			json_str(&j, "driver", r->sw[k].best->driver);
-			json_int(&j, "priority", r->sw[k].best->priority);
+		json_str(&j, "name", sw->name);
+		if (sw->have_own) {
+			json_str(&j, "driver", sw->own.driver);
+			json_int(&j, "priority", sw->own.priority);
 		} else {
 			json_null(&j, "driver");
 			json_null(&j, "priority");
 		}
+		json_str_or_null(&j, "built_on_gmrk", sw->have_on_gmrk ? sw->on_gmrk.driver : "");
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');
@@ -1077,12 +1094,17 @@ static void print_human(const struct report *r, FILE *f)
 	if (r->proc_crypto_read) {
 		fputs("\nkernel software implementations:\n", f);
 		for (k = 0; k < NUM_AEADS; k++) {
-			if (r->sw[k].best)
-				fprintf(f, "  %-28s %-32s %8d\n", r->sw[k].name,
-					r->sw[k].best->driver, r->sw[k].best->priority);
+			const struct sw_impl *sw = &r->sw[k];
+
+			if (sw->have_own)
+				fprintf(f, "  %-28s %-42s %8d\n", sw->name, sw->own.driver,
+					sw->own.priority);
 			else
-				fprintf(f, "  %-28s %s\n", r->sw[k].name,
+				fprintf(f, "  %-28s %s\n", sw->name,
 					"none registered (a template builds it on first use)");
+			if (sw->have_on_gmrk)
+				fprintf(f, "  %-28s %-42s %8d  (gmrk's fallback, not the kernel's)\n",
+					"", sw->on_gmrk.driver, sw->on_gmrk.priority);
 		}
 	}
 

@@ -12,7 +12,7 @@ GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
 # genkeypair uses lib/keys (SM2 + pincode), which the shared library does
 # not export yet: the CLI links those objects statically.
 -include lib/keys/keys.mk
-GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c
+GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c tools/gmrk/cmd_devinfo.c
 GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))
 GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS)
 
@@ -25,10 +25,12 @@ $(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h lib/include/gmrk/gm
 	@echo "  CC      $<"
 	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/tools/gmrk/cmd_devinfo.o: tools/gmrk/devinfo.h uapi/linux/gmrk.h driver/gmrk_hw.h
+
 $(GMRK_CLI): $(GMRK_CLI_OBJS) $(LIB_OUT)/libgmrk.so $(KEYS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) -o $@ $(GMRK_CLI_OBJS) $(KEYS_A) -L$(BUILD)/lib -lgmrk $(KEYS_LIBS) -lcrypto \
+	@$(CC) -o $@ $(GMRK_CLI_OBJS) $(KEYS_A) -L$(BUILD)/lib -lgmrk $(KEYS_LIBS) -lcrypto -lpci \
 		-Wl,-rpath,'$$ORIGIN/../lib' -Wl,-z,relro,-z,now
 
 BINDIR ?= $(PREFIX)/bin

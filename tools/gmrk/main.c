@@ -5,18 +5,21 @@
  *   gmrk aead    raw AEAD for interoperability and debugging
  *   gmrk seal    seal a file in the block format
  *   gmrk open    open a sealed file
- *   gmrk info    what a file's blocks say (cipher, key, encrypted or not)
+ *   gmrk info    what a file's blocks say (cipher, key, encrypted or not),
+ *                or, without files, the cards, devices and algorithms
  *   gmrk keygen  print a new random master key (64 hex digits)
  *   gmrk genkeypair  a new SM2 master key pair, private key under a pincode
  *   gmrk bench   throughput per backend and cipher
  *   gmrk version
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "devinfo.h"
 
 static const char help[] =
 	"usage: gmrk <command> [options]\n"
@@ -31,6 +34,8 @@ static const char help[] =
 	"  open [--key-file K] INPUT [-o OUT]\n"
 	"        open a sealed file (default OUT: INPUT without .gmrk)\n"
 	"  info FILE...      cipher, key and block count of sealed files\n"
+	"  info [--json]     gm-rk cards, emulation devices, queues, statistics and\n"
+	"                    the gmrk algorithms' selftest status\n"
 	"  keygen            print a new random 32-byte master key in hex\n"
 	"  genkeypair [--out FILE]\n"
 	"        a new SM2 master key pair: asks for a pincode twice (stdin when\n"
@@ -65,8 +70,15 @@ int main(int argc, char **argv)
 		return cmd_seal(argc - 1, argv + 1);
 	if (!strcmp(cmd, "open"))
 		return cmd_open(argc - 1, argv + 1);
-	if (!strcmp(cmd, "info"))
-		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "info")) {
+		/* gmrk info FILE...: block headers; gmrk info [--json]: devices */
+		bool files = false;
+
+		for (int i = 2; i < argc; i++)
+			files |= argv[i][0] != '-';
+		return files ? cmd_info(argc - 1, argv + 1) :
+			       gmrk_cmd_devinfo(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "keygen"))
 		return cmd_keygen(argc - 1, argv + 1);
 	if (!strcmp(cmd, "genkeypair"))

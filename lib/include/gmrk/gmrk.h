@@ -109,10 +109,11 @@ const char *gmrk_backend_name(enum gmrk_backend b);
 /* gmrk_config.flags */
 #define GMRK_CFG_ALLOW_PLAINTEXT (1u << 0)	/* gmrk_open passes unencrypted blocks through */
 #define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD*, GMRK_KEY */
-#define GMRK_CFG_CALIBRATE	(1u << 2)	/* measure card vs software thresholds at first
-						 * use (set by gmrk_config_init) */
+#define GMRK_CFG_CALIBRATE	(1u << 2)	/* the default (kept for source compatibility):
+						 * auto routing measures its paths at first use */
 #define GMRK_CFG_NO_MASTER_KEY	(1u << 3)	/* do not look for a master key at all */
 #define GMRK_CFG_SOFT_OPENSSL	(1u << 4)	/* software AES/ChaCha: OpenSSL, not libgcrypt */
+#define GMRK_CFG_NO_CALIBRATE	(1u << 5)	/* auto: documented thresholds, no measuring */
 
 struct gmrk_config {
 	size_t size;			/* sizeof(struct gmrk_config); set by gmrk_config_init */
@@ -132,8 +133,9 @@ struct gmrk_config {
 	const char *master_key_file;
 	/*
 	 * Auto routing: requests (associated data + payload) of at least
-	 * threshold[cipher] bytes go to the card. 0 = the documented default
-	 * (or the calibrated value with GMRK_CFG_CALIBRATE); SIZE_MAX = never.
+	 * threshold[cipher] bytes go to the card. 0 = measured (the fastest
+	 * path per request size; the documented default with
+	 * GMRK_CFG_NO_CALIBRATE); SIZE_MAX = never.
 	 */
 	size_t threshold[GMRK_CIPHER_COUNT];
 	unsigned int max_inflight;	/* batch requests in flight to AF_ALG; default 8 */
