@@ -12,8 +12,8 @@ GMRK_VERSION := 1.0.0
 LIB_OUT := $(BUILD)/lib
 LIB_SRCS := $(addprefix lib/,error.c util.c cipher.c soft.c afalg.c probe.c \
 	route.c calibrate.c ctx.c masterkey.c keyfile.c key.c format.c block.c \
-	batch.c aead.c)
-LIB_HDRS := lib/include/gmrk/gmrk.h
+	batch.c aead.c db.c)
+LIB_HDRS := lib/include/gmrk/gmrk.h lib/include/gmrk/db.h
 LIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib -fPIC
 LIB_LIBS := -lkcapi -lgcrypt -lcrypto -lpthread
 

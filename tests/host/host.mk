@@ -12,18 +12,20 @@ HOST_OUT := $(BUILD)/host
 HOST_TESTS := kat diff format keys forge batch route cli
 HOST_BINS := $(addprefix $(HOST_OUT)/test_,$(HOST_TESTS))
 HOST_CFLAGS := $(USER_CFLAGS) $(SAN_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib \
-	$(if $(filter y,$(SM4_READY)),$(SM4_CFLAGS) -DGMRK_HAVE_SM4GCM)
+	$(if $(filter y,$(SM4_READY)),$(SM4_CFLAGS) -DGMRK_HAVE_SM4GCM) $(KEYS_CFLAGS)
 HOST_LIBS := -lcmocka -lgcrypt -lkcapi -lcrypto -lpthread
 HOST_LIB_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(LIB_SRCS))
 HOST_COMMON := $(HOST_OUT)/obj/tests/host/common.o
 # The CLI under test, sanitized as well
 HOST_CLI := $(HOST_OUT)/gmrk
-HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS))
+# (with lib/keys, which the CLI links statically: see tools/gmrk/gmrk.mk)
+HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS) $(KEYS_SRCS))
 
 .PHONY: check-host host-tests
 host-tests: $(HOST_BINS) $(HOST_CLI)
 
-$(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h tests/host/common.h tools/gmrk/cli.h
+$(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h tests/host/common.h tests/host/vectors.h \
+		tools/gmrk/cli.h
 	@mkdir -p $(dir $@)
 	@echo "  CC [san] $<"
 	@$(CC) $(HOST_CFLAGS) -I$(TOP)/tests/host -c -o $@ $<
@@ -34,7 +36,7 @@ $(HOST_OUT)/test_%: $(HOST_OUT)/obj/tests/host/test_%.o $(HOST_COMMON) $(HOST_LI
 
 $(HOST_CLI): $(HOST_CLI_OBJS) $(HOST_LIB_OBJS)
 	@echo "  LD [san] $@"
-	@$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIB_LIBS)
+	@$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIB_LIBS) $(KEYS_LIBS) -lpci
 
 check-host: deps host-tests
 	@mkdir -p $(RESULTS)

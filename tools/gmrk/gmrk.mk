@@ -12,7 +12,7 @@ GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
 # genkeypair uses lib/keys (SM2 + pincode), which the shared library does
 # not export yet: the CLI links those objects statically.
 -include lib/keys/keys.mk
-GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c tools/gmrk/cmd_devinfo.c
+GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c tools/gmrk/cmd_devinfo.c tools/gmrk/cmd_db.c
 GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))
 GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS)
 
@@ -20,7 +20,7 @@ GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS)
 gmrk: $(GMRK_CLI)
 tools: gmrk
 
-$(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h lib/include/gmrk/gmrk.h
+$(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h tools/gmrk/cmd_db.h $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<

@@ -9,6 +9,7 @@
  *                or, without files, the cards, devices and algorithms
  *   gmrk keygen  print a new random master key (64 hex digits)
  *   gmrk genkeypair  a new SM2 master key pair, private key under a pincode
+ *   gmrk db      databases of a keystore, encrypted or not
  *   gmrk bench   throughput per backend and cipher
  *   gmrk version
  */
@@ -19,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "cmd_db.h"
 #include "devinfo.h"
 
 static const char help[] =
@@ -36,6 +38,10 @@ static const char help[] =
 	"  info FILE...      cipher, key and block count of sealed files\n"
 	"  info [--json]     gm-rk cards, emulation devices, queues, statistics and\n"
 	"                    the gmrk algorithms' selftest status\n"
+	"  db create NAME [--encrypted] [--cipher C] [--store DIR]\n"
+	"  db encrypt NAME [--cipher C] | db list [--json] | db show NAME [--verify]\n"
+	"        databases of the keystore ($GMRK_STORE, default ./gmrk-store),\n"
+	"        which are encrypted, their keys; exit 1 on key errors\n"
 	"  keygen            print a new random 32-byte master key in hex\n"
 	"  genkeypair [--out FILE]\n"
 	"        a new SM2 master key pair: asks for a pincode twice (stdin when\n"
@@ -81,6 +87,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "keygen"))
 		return cmd_keygen(argc - 1, argv + 1);
+	if (!strcmp(cmd, "db"))
+		return gmrk_cmd_db(argc - 1, argv + 1);
 	if (!strcmp(cmd, "genkeypair"))
 		return gmrk_cmd_genkeypair(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
