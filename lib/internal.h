@@ -158,13 +158,24 @@ void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
 
 /* --------------------------------------------------------------- context */
 
-enum gmrk_ek_kind { GMRK_EK_NONE = 0, GMRK_EK_RAW = 1, GMRK_EK_PASSPHRASE = 2 };
+enum gmrk_ek_kind { GMRK_EK_NONE = 0, GMRK_EK_RAW = 1, GMRK_EK_PASSPHRASE = 2,
+		   GMRK_EK_SM2 = 3, GMRK_EK_TPM = 4 };
+
+struct gmrk_ek_sm2;	/* SM2 key pair + pincode (lib/masterkey.c) */
+struct gmrk_ek_tpm;	/* TPM settings (lib/masterkey.c) */
 
 struct gmrk_ek {
 	enum gmrk_ek_kind kind;
 	uint8_t *bytes;		/* raw key (32) or passphrase */
 	size_t len;
 	char source[96];	/* "environment variable GMRK_KEY", "file '...'" */
+	/*
+	 * GMRK_EK_SM2: the key pair, its private half unlocked at first use.
+	 * GMRK_EK_TPM: the settings; bytes/len hold the unsealed key once
+	 * gmrk__ek_ready has run.
+	 */
+	struct gmrk_ek_sm2 *sm2;
+	struct gmrk_ek_tpm *tpm;
 };
 
 struct gmrk_counters {
@@ -219,6 +230,21 @@ int gmrk__hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt,
 int gmrk__scrypt(const uint8_t *pass, size_t passlen, const uint8_t *salt,
 		 size_t saltlen, unsigned int log2n, uint32_t r, uint32_t p,
 		 uint8_t *out, size_t outlen);
+/*
+ * Makes the provider usable for key file @path of @asset: TPM: unseals the
+ * key (once); SM2 with @need_private: unlocks the private key (once).
+ * Errors name the key file and asset; a WRONG_KEY result is remembered, so
+ * a wrong password is not retried against the TPM's lockout counter.
+ */
+int gmrk__ek_ready(struct gmrk_ek *ek, bool need_private, const char *path,
+		   const char *asset, gmrk_error *err);
+/* SM2: wraps / unwraps a key file's GMRK_KF_SECRET-byte secret */
+int gmrk__ek_sm2_wrap(struct gmrk_ek *ek, const uint8_t *secret, uint8_t *out,
+		      size_t cap, size_t *outlen, const char *path,
+		      const char *asset, gmrk_error *err);
+int gmrk__ek_sm2_unwrap(struct gmrk_ek *ek, const uint8_t *in, size_t len,
+			uint8_t *secret, const char *path, const char *asset,
+			gmrk_error *err);
 
 /* ------------------------------------------------------------------ keys */
 
@@ -252,6 +278,10 @@ int gmrk__key_aead(gmrk_key *key, struct gmrk_keyver *kv, enum gmrk_cipher c,
 #define GMRK_KF_FIXED		28	/* bytes before the asset name */
 #define GMRK_KF_SALT		32
 #define GMRK_KF_SEALED		(GMRK_KEY_LEN + GMRK_TAG_LEN)
+/* provider sm2: salt, 2-byte length W, W bytes of SM2-wrapped secret */
+#define GMRK_KF_SECRET		32
+#define GMRK_KF_WRAPPED_MAX	192	/* GMRK_SM2_WRAPPED_MAX, checked in key.c */
+#define GMRK_KF_PARAMS_MAX	(GMRK_KF_SALT + 2 + GMRK_KF_WRAPPED_MAX)
 
 struct gmrk_kf_entry {
 	unsigned int provider;
@@ -266,6 +296,9 @@ struct gmrk_kf_entry {
 	uint8_t sealed[GMRK_KF_SEALED];
 	const uint8_t *aad;		/* points into the parsed buffer */
 	size_t aadlen;
+	uint8_t wrapped[GMRK_KF_WRAPPED_MAX];	/* sm2 only */
+	size_t wrappedlen;			/* sm2 only */
+	uint8_t secret[GMRK_KF_SECRET];		/* sm2: unwrapped, never stored */
 };
 
 /* parse one entry at @buf; *used = its length */

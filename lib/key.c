@@ -6,6 +6,12 @@
  *   KEK = HKDF-SHA256(ikm = EK, salt = file salt,
  *                     info = "gmrk-kek-v1" 0x00 asset-name)      (ek-hkdf)
  *   KEK = HKDF-SHA256(ikm = scrypt(EK, salt, N, r, p), salt, info) (ek-scrypt)
+ *   KEK = HKDF-SHA256(ikm = secret, salt, info)                   (sm2)
+ *   KEK = HKDF-SHA256(ikm = TPM-unsealed key, salt, info)          (tpm)
+ *
+ * sm2: the secret is 32 random bytes per key file, stored SM2-encrypted
+ * to the master public key in the file's provider parameters; only the
+ * private key gives it back.
  *
  * Blocks are not sealed with the AEK itself but with one subkey per cipher,
  *
@@ -44,18 +50,41 @@ static int gmrk_kek(const struct gmrk_ek *ek, const struct gmrk_kf_entry *e,
 		gmrk__memzero(prk, sizeof(prk));
 		return rc;
 	}
+	if (e->provider == GMRK_PROVIDER_SM2)
+		return gmrk__hkdf(e->secret, GMRK_KF_SECRET, e->salt, GMRK_KF_SALT,
+				  info, ilen, kek, keklen);
+	if (!ek->bytes)
+		return -GMRK_E_NOKEY;
 	return gmrk__hkdf(ek->bytes, ek->len, e->salt, GMRK_KF_SALT, info, ilen,
 			  kek, keklen);
 }
 
 static unsigned int gmrk_provider_for(const struct gmrk_ek *ek)
 {
-	return ek->kind == GMRK_EK_RAW ? GMRK_PROVIDER_EK_HKDF : GMRK_PROVIDER_EK_SCRYPT;
+	switch (ek->kind) {
+	case GMRK_EK_RAW:
+		return GMRK_PROVIDER_EK_HKDF;
+	case GMRK_EK_SM2:
+		return GMRK_PROVIDER_SM2;
+	case GMRK_EK_TPM:
+		return GMRK_PROVIDER_TPM;
+	default:
+		return GMRK_PROVIDER_EK_SCRYPT;
+	}
 }
 
-static const char *gmrk_ek_what(enum gmrk_ek_kind k)
+static const char *gmrk_provider_what(unsigned int provider)
 {
-	return k == GMRK_EK_RAW ? "a 32-byte hex key" : "a passphrase";
+	switch (provider) {
+	case GMRK_PROVIDER_EK_HKDF:
+		return "a 32-byte hex key";
+	case GMRK_PROVIDER_SM2:
+		return "an SM2 key pair";
+	case GMRK_PROVIDER_TPM:
+		return "a TPM-sealed key";
+	default:
+		return "a passphrase";
+	}
 }
 
 /* seal (enc) or open the 32-byte asset key of @e under its KEK */
@@ -94,13 +123,18 @@ static int gmrk_wrap(gmrk_ctx *ctx, struct gmrk_kf_entry *e, uint8_t *aek,
 static int gmrk_key_create(gmrk_ctx *ctx, gmrk_key *key, const char *path,
 			   gmrk_error *err)
 {
-	uint8_t buf[GMRK_KF_FIXED + 255 + 64 + GMRK_NONCE_LEN + GMRK_KF_SEALED];
+	uint8_t buf[GMRK_KF_FIXED + 255 + GMRK_KF_PARAMS_MAX + GMRK_NONCE_LEN + GMRK_KF_SEALED];
 	struct gmrk_kf_entry e;
 	uint8_t aek[GMRK_KEY_LEN];
 	size_t head;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
+	memset(aek, 0, sizeof(aek));
+	/* tpm: unseal (once per context) before anything is written */
+	rc = gmrk__ek_ready(&ctx->ek, false, path, key->asset, err);
+	if (rc)
+		return rc;
 	e.provider = gmrk_provider_for(&ctx->ek);
 	e.wrap = ctx->cipher;
 	e.version = 1;
@@ -109,8 +143,17 @@ static int gmrk_key_create(gmrk_ctx *ctx, gmrk_key *key, const char *path,
 	e.r = 8;
 	e.p = 1;
 	if (gmrk__getrandom(e.id, sizeof(e.id)) || gmrk__getrandom(e.salt, sizeof(e.salt)) ||
-	    gmrk__getrandom(e.nonce, sizeof(e.nonce)) || gmrk__getrandom(aek, sizeof(aek)))
-		return gmrk__err_sys(err, errno, "getrandom");
+	    gmrk__getrandom(e.nonce, sizeof(e.nonce)) || gmrk__getrandom(aek, sizeof(aek)) ||
+	    (e.provider == GMRK_PROVIDER_SM2 && gmrk__getrandom(e.secret, sizeof(e.secret)))) {
+		rc = gmrk__err_sys(err, errno, "getrandom");
+		goto out;
+	}
+	if (e.provider == GMRK_PROVIDER_SM2) {
+		rc = gmrk__ek_sm2_wrap(&ctx->ek, e.secret, e.wrapped, sizeof(e.wrapped),
+				       &e.wrappedlen, path, key->asset, err);
+		if (rc)
+			goto out;
+	}
 	head = gmrk__kf_encode_head(&e, buf, sizeof(buf));
 	if (!head) {
 		rc = gmrk__err(err, GMRK_E_INVAL, "asset name '%s': 1 to 255 bytes", key->asset);
@@ -134,6 +177,8 @@ static int gmrk_key_create(gmrk_ctx *ctx, gmrk_key *key, const char *path,
 	memcpy(key->ver[0].aek, aek, sizeof(aek));
 out:
 	gmrk__memzero(aek, sizeof(aek));
+	gmrk__memzero(&e, sizeof(e));
+	gmrk__memzero(buf, sizeof(buf));
 	return rc;
 }
 
@@ -168,11 +213,17 @@ static int gmrk_key_load(gmrk_ctx *ctx, gmrk_key *key, const char *path,
 		if (e.provider != gmrk_provider_for(&ctx->ek))
 			return gmrk__err(err, GMRK_E_WRONG_KEY,
 					 "key file '%s' needs %s as master key, but %s is %s",
-					 path, gmrk_ek_what(e.provider == GMRK_PROVIDER_EK_HKDF ?
-							     GMRK_EK_RAW : GMRK_EK_PASSPHRASE),
-					 ctx->ek.source, gmrk_ek_what(ctx->ek.kind));
+					 path, gmrk_provider_what(e.provider), ctx->ek.source,
+					 gmrk_provider_what(gmrk_provider_for(&ctx->ek)));
 		kv = &key->ver[key->nver];
-		rc = gmrk_wrap(ctx, &e, kv->aek, false, path, err);
+		if (e.provider == GMRK_PROVIDER_SM2)
+			rc = gmrk__ek_sm2_unwrap(&ctx->ek, e.wrapped, e.wrappedlen, e.secret,
+						 path, key->asset, err);
+		else
+			rc = gmrk__ek_ready(&ctx->ek, true, path, key->asset, err);
+		if (!rc)
+			rc = gmrk_wrap(ctx, &e, kv->aek, false, path, err);
+		gmrk__memzero(e.secret, sizeof(e.secret));
 		if (rc)
 			return rc;
 		kv->version = e.version;

@@ -6,7 +6,7 @@
  *
  *   0   8  magic 89 47 4D 52 4B 4B 45 59 ("\x89GMRKKEY")
  *   8   1  format version (1)
- *   9   1  provider (1 ek-hkdf, 2 ek-scrypt; later: SM2, TPM, card)
+ *   9   1  provider (1 ek-hkdf, 2 ek-scrypt, 3 sm2, 4 tpm; later: card)
  *  10   1  wrap cipher (block format cipher ids)
  *  11   1  asset name length A (1..255)
  *  12   4  key version, big endian
@@ -20,6 +20,15 @@
  *
  * Bytes 0 .. 28+A+P are the AAD of the sealed key. A file is one or more
  * entries with the same key id and asset and increasing versions.
+ *
+ * Provider parameters (P bytes):
+ *   ek-hkdf, tpm  32  salt
+ *   ek-scrypt     41  salt, log2(N) (1), r (4), p (4)
+ *   sm2       34 + W  salt, W (2), W bytes: the SM2-wrapped 32-byte secret
+ *                     (DER SM2Cipher, 1 <= W <= 192)
+ * P was always a field of its own, so the variable sm2 length needs no
+ * new format version: files of providers 1 and 2 are unchanged, and an
+ * older libgmrk reports providers 3 and 4 as not supported.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,13 +47,17 @@ static const uint8_t gmrk_kf_magic[GMRK_KF_MAGIC_LEN] = {
 
 #define GMRK_KF_MAX	(64 * 1024)
 
-static size_t gmrk_kf_params_len(unsigned int provider)
+/* parameter length of @provider's entries (sm2: with @wrappedlen); 0: unknown */
+static size_t gmrk_kf_params_len(unsigned int provider, size_t wrappedlen)
 {
 	switch (provider) {
 	case GMRK_PROVIDER_EK_HKDF:
+	case GMRK_PROVIDER_TPM:
 		return GMRK_KF_SALT;
 	case GMRK_PROVIDER_EK_SCRYPT:
 		return GMRK_KF_SALT + 1 + 4 + 4;
+	case GMRK_PROVIDER_SM2:
+		return GMRK_KF_SALT + 2 + wrappedlen;
 	default:
 		return 0;
 	}
@@ -76,14 +89,18 @@ int gmrk__kf_parse(const uint8_t *buf, size_t len, struct gmrk_kf_entry *e,
 	memcpy(e->id, buf + 16, GMRK_KEY_ID_LEN);
 	P = gmrk__get_be16(buf + 24);
 	S = gmrk__get_be16(buf + 26);
-	if (!gmrk_kf_params_len(e->provider))
+	if (!gmrk_kf_params_len(e->provider, 0))
 		return gmrk__err(err, GMRK_E_UNSUPPORTED,
 				 "key file '%s': key provider %u not supported by this libgmrk",
 				 name, e->provider);
 	if (!gmrk__cipher_valid(e->wrap))
 		return gmrk__err(err, GMRK_E_UNSUPPORTED,
 				 "key file '%s': unknown wrap cipher %u", name, buf[10]);
-	if (!A || P != gmrk_kf_params_len(e->provider) || S != GMRK_KF_SEALED)
+	/* sm2's exact length is checked below, once its W is readable */
+	if (!A || S != GMRK_KF_SEALED ||
+	    (e->provider == GMRK_PROVIDER_SM2 ?
+	     P < gmrk_kf_params_len(e->provider, 1) || P > GMRK_KF_PARAMS_MAX :
+	     P != gmrk_kf_params_len(e->provider, 0)))
 		return gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': corrupt header", name);
 	total = GMRK_KF_FIXED + A + P + GMRK_NONCE_LEN + S;
 	if (len < total)
@@ -104,6 +121,14 @@ int gmrk__kf_parse(const uint8_t *buf, size_t len, struct gmrk_kf_entry *e,
 			return gmrk__err(err, GMRK_E_CORRUPT,
 					 "key file '%s': scrypt parameters out of range", name);
 	}
+	if (e->provider == GMRK_PROVIDER_SM2) {
+		e->wrappedlen = gmrk__get_be16(q + GMRK_KF_SALT);
+		if (!e->wrappedlen || e->wrappedlen > GMRK_KF_WRAPPED_MAX ||
+		    P != gmrk_kf_params_len(e->provider, e->wrappedlen))
+			return gmrk__err(err, GMRK_E_CORRUPT,
+					 "key file '%s': corrupt sm2 parameters", name);
+		memcpy(e->wrapped, q + GMRK_KF_SALT + 2, e->wrappedlen);
+	}
 	q += P;
 	memcpy(e->nonce, q, GMRK_NONCE_LEN);
 	memcpy(e->sealed, q + GMRK_NONCE_LEN, GMRK_KF_SEALED);
@@ -120,10 +145,13 @@ truncated:
 size_t gmrk__kf_encode_head(const struct gmrk_kf_entry *e, uint8_t *buf,
 			    size_t cap)
 {
-	size_t A = strlen(e->asset), P = gmrk_kf_params_len(e->provider);
+	size_t A = strlen(e->asset), P = gmrk_kf_params_len(e->provider, e->wrappedlen);
 	uint8_t *q;
 
-	if (!A || A > 255 || cap < GMRK_KF_FIXED + A + P)
+	if (!A || A > 255 || !P || cap < GMRK_KF_FIXED + A + P)
+		return 0;
+	if (e->provider == GMRK_PROVIDER_SM2 &&
+	    (!e->wrappedlen || e->wrappedlen > GMRK_KF_WRAPPED_MAX))
 		return 0;
 	memcpy(buf, gmrk_kf_magic, GMRK_KF_MAGIC_LEN);
 	buf[8] = 1;
@@ -141,6 +169,10 @@ size_t gmrk__kf_encode_head(const struct gmrk_kf_entry *e, uint8_t *buf,
 		q[GMRK_KF_SALT] = (uint8_t)e->log2n;
 		gmrk__put_be32(q + GMRK_KF_SALT + 1, e->r);
 		gmrk__put_be32(q + GMRK_KF_SALT + 5, e->p);
+	}
+	if (e->provider == GMRK_PROVIDER_SM2) {
+		gmrk__put_be16(q + GMRK_KF_SALT, (uint16_t)e->wrappedlen);
+		memcpy(q + GMRK_KF_SALT + 2, e->wrapped, e->wrappedlen);
 	}
 	return GMRK_KF_FIXED + A + P;
 }

@@ -28,6 +28,15 @@ LIB_CFLAGS += $(SM4_CFLAGS) -DGMRK_HAVE_SM4GCM
 LIB_LIBS += $(SM4_LIBS)
 endif
 
+# The master-key providers of lib/keys (SM2 + pincode, TPM-sealed through
+# tpm2-tss) are part of the library: key files can name them
+# (lib/masterkey.c). Their gmrk_sm2_*/gmrk_tpm_* names stay local to the
+# shared library (lib/libgmrk.map).
+-include lib/keys/keys.mk
+LIB_SRCS += $(KEYS_SRCS)
+LIB_CFLAGS += $(KEYS_CFLAGS)
+LIB_LIBS += $(KEYS_LIBS)
+
 LIB_OBJS := $(patsubst %.c,$(LIB_OUT)/obj/%.o,$(LIB_SRCS))
 LIB_SO := $(LIB_OUT)/libgmrk.so.$(GMRK_VERSION)
 LIB_A := $(LIB_OUT)/libgmrk.a
@@ -35,7 +44,7 @@ LIB_PC := $(LIB_OUT)/gmrk.pc
 
 lib: $(LIB_SO) $(LIB_OUT)/libgmrk.so.$(GMRK_SOVERSION) $(LIB_OUT)/libgmrk.so $(LIB_A) $(LIB_PC)
 
-$(LIB_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h lib/lib.mk
+$(LIB_OUT)/obj/%.o: %.c $(LIB_HDRS) $(KEYS_HDRS) lib/internal.h lib/lib.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(LIB_CFLAGS) -c -o $@ $<

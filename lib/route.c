@@ -64,16 +64,14 @@ enum gmrk_backend gmrk__route(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 	}
 	if (fits && !gmrk_no_afalg(ctx) && gmrk__soft_has(c)) {
 		if (ctx->threshold_set[c] || (ctx->flags & GMRK_CFG_NO_CALIBRATE)) {
-			if (gmrk_card_listed(ctx, c) &&
-			    r->aadlen + r->len >= ctx->threshold[c] &&
+			if (r->aadlen + r->len >= ctx->threshold[c] &&
+			    gmrk_card_listed(ctx, c) &&
 			    !gmrk__af_bind(ctx, a, GMRK_AF_CARD))
 				return GMRK_BACKEND_CARD;
 		} else {
-			enum gmrk_backend b;
+			/* no probe per request: a clock read, a system call in some VMs */
+			enum gmrk_backend b = gmrk__calibrated(ctx, a, r->aadlen + r->len);
 
-			gmrk__probe(ctx);
-			b = ctx->probe.afalg ? gmrk__calibrated(ctx, a, r->aadlen + r->len) :
-			    GMRK_BACKEND_SOFT;
 			if (b != GMRK_BACKEND_SOFT &&
 			    !gmrk__af_bind(ctx, a, b == GMRK_BACKEND_CARD ?
 					   GMRK_AF_CARD : GMRK_AF_KERNEL))

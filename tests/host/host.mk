@@ -13,13 +13,13 @@ HOST_TESTS := kat diff format keys forge batch route cli
 HOST_BINS := $(addprefix $(HOST_OUT)/test_,$(HOST_TESTS))
 HOST_CFLAGS := $(USER_CFLAGS) $(SAN_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib \
 	$(if $(filter y,$(SM4_READY)),$(SM4_CFLAGS) -DGMRK_HAVE_SM4GCM) $(KEYS_CFLAGS)
-HOST_LIBS := -lcmocka -lgcrypt -lkcapi -lcrypto -lpthread
+HOST_LIBS := -lcmocka -lgcrypt -lkcapi -lcrypto -lpthread $(KEYS_LIBS)
 HOST_LIB_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(LIB_SRCS))
 HOST_COMMON := $(HOST_OUT)/obj/tests/host/common.o
 # The CLI under test, sanitized as well
 HOST_CLI := $(HOST_OUT)/gmrk
-# (with lib/keys, which the CLI links statically: see tools/gmrk/gmrk.mk)
-HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS) $(KEYS_SRCS))
+# (lib/keys, which gmrk genkeypair calls, is in $(LIB_SRCS): linked once)
+HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS))
 
 .PHONY: check-host host-tests
 host-tests: $(HOST_BINS) $(HOST_CLI)

@@ -9,8 +9,10 @@
 GMRK_CLI := $(BUILD)/bin/gmrk
 GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
 	cmd_file.c cmd_info.c cmd_bench.c)
-# genkeypair uses lib/keys (SM2 + pincode), which the shared library does
-# not export yet: the CLI links those objects statically.
+# genkeypair calls lib/keys (SM2 + pincode) directly. libgmrk.so contains
+# lib/keys too but exports only the gmrk_* API (lib/libgmrk.map keeps
+# gmrk_sm2_*/gmrk_pincode_* local), so the CLI links its own static copy:
+# one copy per link, no duplicate symbols.
 -include lib/keys/keys.mk
 GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c tools/gmrk/cmd_devinfo.c tools/gmrk/cmd_db.c
 GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))

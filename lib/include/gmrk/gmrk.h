@@ -141,6 +141,30 @@ struct gmrk_config {
 	unsigned int max_inflight;	/* batch requests in flight to AF_ALG; default 8 */
 	unsigned int scrypt_log2n;	/* cost of new passphrase key files; default 15 */
 	uint64_t nonce_limit;		/* blocks per key and cipher; default and max 2^32 */
+	/*
+	 * Master key providers besides the EK above. Order, first match wins:
+	 * master_key, SM2, TPM, master_key_env, master_key_file. Each field
+	 * left NULL/0 is taken from its environment variable (unless
+	 * GMRK_CFG_IGNORE_ENV). Documentation/gmrk/key-management.rst.
+	 *
+	 * SM2 key pair (fctsdb gm-soft): new key files need only the public
+	 * key; opening them needs the private key file and its pincode. The
+	 * pincode variable is removed from the environment once read.
+	 */
+	const char *sm2_public_key;	/* 130 hex digits 04||X||Y; GMRK_SM2_PUBLIC_KEY */
+	const char *sm2_private_key_file;	/* PEM, mode 0600; GMRK_SM2_PRIVATE_KEY_FILE */
+	const char *sm2_pincode;	/* GMRK_PINCODE (removed once read) */
+	size_t sm2_pincode_len;		/* 0: strlen(sm2_pincode) */
+	/*
+	 * TPM-sealed master key (NATS JetStream's tpm block, same names),
+	 * unsealed at the first gmrk_key_open.
+	 */
+	const char *tpm_keys_file;	/* GMRK_TPM_KEYS_FILE; created when missing */
+	const char *tpm_encryption_password;	/* GMRK_TPM_PASSWORD (removed once read) */
+	const char *tpm_srk_password;	/* GMRK_TPM_SRK_PASSWORD (removed once read) */
+	int tpm_pcr;			/* 17..23, 0: 22 or what keys_file records; GMRK_TPM_PCR */
+	const char *tpm_cipher;		/* recorded in a new keys_file; GMRK_TPM_CIPHER */
+	const char *tpm_tcti;		/* tpm2-tss TCTI; GMRK_TPM_TCTI */
 };
 
 void gmrk_config_init(struct gmrk_config *cfg);
@@ -217,6 +241,8 @@ struct gmrk_key_info {
 };
 #define GMRK_PROVIDER_EK_HKDF	1	/* master key: 32 random bytes, HKDF-SHA256 */
 #define GMRK_PROVIDER_EK_SCRYPT	2	/* master key: a passphrase, scrypt + HKDF */
+#define GMRK_PROVIDER_SM2	3	/* an SM2-wrapped secret per key file, HKDF */
+#define GMRK_PROVIDER_TPM	4	/* master key: 32 bytes sealed by a TPM, HKDF */
 
 int gmrk_key_info(const gmrk_key *key, struct gmrk_key_info *info);
 

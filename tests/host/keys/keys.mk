@@ -47,8 +47,19 @@ $(HK_CLI): $(HK_OUT)/obj/tests/host/keys/genkeypair_main.o \
 	@echo "  LD [san] $@"
 	@$(CC) $(SAN_CFLAGS) -o $@ $^ $(KEYS_LIBS)
 
+# libgmrk with its providers, end to end through gmrk_key_open: linked
+# against the sanitized library objects of tests/host/host.mk (which
+# contain lib/keys), so not against $(HK_KEYS_A) as well
+HK_PROVIDERS := $(HK_OUT)/test_providers
+HK_BINS += $(HK_PROVIDERS)
+host-keys-tests: $(HK_PROVIDERS)
+
+$(HK_PROVIDERS): $(HK_OUT)/obj/tests/host/keys/test_providers.o $(HK_COMMON) $(HOST_LIB_OBJS)
+	@echo "  LD [san] $@"
+	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lcmocka $(HOST_LIBS)
+
 check-host-keys: deps host-keys-tests keys
 	@mkdir -p $(RESULTS)
 	@GMRK_TEST_GENKEYPAIR=$(HK_CLI) tests/host/run.sh $(RESULTS)/host-keys.tap $(HK_BINS)
 
-.SECONDARY: $(HK_COMMON) $(patsubst %,$(HK_OUT)/obj/tests/host/keys/test_%.o,$(HK_TESTS))
+.SECONDARY: $(HK_COMMON) $(patsubst %,$(HK_OUT)/obj/tests/host/keys/test_%.o,$(HK_TESTS) providers)
