@@ -108,7 +108,7 @@ const char *gmrk_backend_name(enum gmrk_backend b);
 
 /* gmrk_config.flags */
 #define GMRK_CFG_ALLOW_PLAINTEXT (1u << 0)	/* gmrk_open passes unencrypted blocks through */
-#define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD*, GMRK_KEY */
+#define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD*, GMRK_KEY, GMRK_SM2_*, GMRK_PINCODE, GMRK_TPM_* */
 #define GMRK_CFG_CALIBRATE	(1u << 2)	/* the default (kept for source compatibility):
 						 * auto routing measures its paths at first use */
 #define GMRK_CFG_NO_MASTER_KEY	(1u << 3)	/* do not look for a master key at all */

@@ -4,7 +4,8 @@
  * gmrk_ctx_new and gmrk_key_open: SM2 key files created with the public
  * key alone and reopened with the private key and GMRK_PINCODE (which is
  * gone from the environment afterwards), a wrong pincode, a missing
- * private key file, a key file wrapped to another SM2 key; TPM key files
+ * private key file, a key file wrapped to another SM2 key, every bit flip
+ * and truncation of an SM2 key file; TPM key files
  * against swtpm (started here on a free 127.0.0.1 port pair), reopened
  * by a new context, a wrong encryption_password and an extended PCR.
  * Every error is checked word for word and leaves every file as it was.
@@ -334,6 +335,58 @@ static void test_sm2_errors(void **state)
 	sm2_teardown(&other);
 }
 
+/* every bit flip and every truncation of an sm2 key file fails, cleanly */
+static void test_sm2_damage(void **state)
+{
+	struct sm2_setup s;
+	char *path, *bad;
+	uint8_t *file, *copy;
+	size_t len, i;
+	gmrk_ctx *ctx;
+	gmrk_error err;
+	gmrk_key *k;
+	int bit;
+
+	(void)state;
+	sm2_setup(&s, "sm2-damage");
+	path = tk_join(s.dir, "orig.key");
+	bad = tk_join(s.dir, "bad.key");
+	ctx = sm2_reader(&s, PIN);
+	gmrk_key_free(key_ok(ctx, path, GMRK_KEY_CREATE));
+	gmrk_key_free(key_ok(ctx, path, 0));
+	file = tk_slurp(path, &len);
+	copy = malloc(len);
+	assert_non_null(copy);
+	for (i = 0; i < len; i++)
+		for (bit = 0; bit < 8; bit++) {
+			memcpy(copy, file, len);
+			copy[i] ^= (uint8_t)(1u << bit);
+			unlink(bad);
+			tk_spit(bad, copy, len, 0600);
+			k = gmrk_key_open(ctx, bad, "orig", 0, &err);
+			if (k)
+				fail_msg("bit %d of byte %zu flipped: the key file still opens", bit, i);
+			assert_true(err.code == GMRK_E_WRONG_KEY || err.code == GMRK_E_CORRUPT ||
+				    err.code == GMRK_E_UNSUPPORTED || err.code == GMRK_E_TRUNCATED);
+			assert_non_null(strstr(err.message, bad));
+		}
+	for (i = 1; i < len; i++) {
+		unlink(bad);
+		tk_spit(bad, file, i, 0600);
+		assert_null(gmrk_key_open(ctx, bad, "orig", 0, &err));
+		assert_true(err.code == GMRK_E_TRUNCATED || err.code == GMRK_E_CORRUPT);
+	}
+	unlink(bad);
+	/* the original still opens */
+	gmrk_key_free(key_ok(ctx, path, 0));
+	gmrk_ctx_free(ctx);
+	free(file);
+	free(copy);
+	free(bad);
+	free(path);
+	sm2_teardown(&s);
+}
+
 /* ---------------------------------------------------- ek-hkdf, old format */
 
 static void hkdf(const uint8_t *ikm, const uint8_t *salt, const uint8_t *info,
@@ -606,6 +659,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sm2_create_reopen),
 		cmocka_unit_test(test_sm2_errors),
+		cmocka_unit_test(test_sm2_damage),
 		cmocka_unit_test(test_old_ek_format),
 		cmocka_unit_test(test_tpm_create_reopen),
 		cmocka_unit_test(test_tpm_errors),
