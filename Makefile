@@ -70,6 +70,7 @@ CHECK_STAGES := lint
 -include tools/demo/demo.mk
 -include tests/host/host.mk
 -include tests/host/db/db.mk
+-include tests/host/envelop/envelop.mk
 -include tests/host/sm4/sm4test.mk
 -include tests/host/keys/keys.mk
 -include tests/selftests/gmrk/selftests.mk

@@ -10,22 +10,24 @@
  * ~4 GB/s, so below ~64 KiB the card cannot win back that cost; ChaCha20
  * (~2 GB/s) and SM4 (~1 GB/s) in software lose earlier.
  *
- * Otherwise (the default) the paths are measured, lazily: the first
- * auto-routed request in a size class (64 B, 256 B, 1 KiB, 4 KiB, 16 KiB,
- * 64 KiB, each class reaching half-way to its neighbours in log scale)
- * times software, the card and the kernel's own AF_ALG algorithm on that
- * class's size, with a throw-away key so that no real key's nonce is
- * spent, and the class then goes to the fastest. A path that is not there
- * is not timed, so a machine without AF_ALG never measures anything. A
- * class costs one bind per path, a warm-up and up to 16 timed requests
- * per path, fewer once a path has used GMRK_CAL_PATH_NS (2 ms): at most
- * ~2 ms for all six classes on real hardware (the 64 KiB class dominates),
- * and the budget bounds a class to a few ms even under TCG, where the
- * emulated card is some 100 times slower. Timing takes the best of the runs, which filters out scheduler
- * hiccups on a shared machine. Single requests are
- * timed, so for batches (where the card has many in flight) the choice
- * errs on the side of software. A wrong guess only costs speed: every
- * path gives the same bytes.
+ * Otherwise (the default) the paths are measured: for the context's
+ * cipher when the context is created (gmrk__calibrate_ctx), for other
+ * ciphers at their first auto-routed request in a size class (64 B,
+ * 256 B, 1 KiB, 4 KiB, 16 KiB, 64 KiB, each class reaching half-way to
+ * its neighbours in log scale). A measurement times software, the card
+ * and the kernel's own AF_ALG algorithm at the class's size, with a
+ * throw-away key so that no real key's nonce is spent, and the class then
+ * goes to the fastest. A path that is not there is not timed, so a
+ * machine without AF_ALG never measures anything. A class costs one bind
+ * per path, a warm-up and up to 16 timed requests per path, fewer once a
+ * path has used GMRK_CAL_PATH_NS (2 ms): about 2 ms for all six classes
+ * on real hardware (the 64 KiB class dominates); GMRK_CAL_CTX_NS bounds
+ * context creation even under TCG, where the emulated card is some 100
+ * times slower. Timing takes the best of the runs, which filters out
+ * scheduler hiccups on a shared machine. Single requests are timed, so
+ * for batches (where the card has many in flight) the choice errs on the
+ * side of software. A wrong guess only costs speed: every path gives the
+ * same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ const size_t gmrk__default_threshold[GMRK_CIPHER_COUNT] = {
 
 #define GMRK_CAL_REPS		16
 #define GMRK_CAL_PATH_NS	(2ull * 1000 * 1000)	/* per path and class */
+#define GMRK_CAL_CTX_NS		(25ull * 1000 * 1000)	/* at context creation */
 
 /* class k is measured at 64 << 2k bytes and holds [32 << 2k, 128 << 2k) */
 static size_t gmrk_cal_size(int k)
@@ -88,10 +91,9 @@ static uint64_t gmrk_time(struct gmrk_aead *a, int which, uint8_t *buf,
 }
 
 /* the fastest backend for requests of class @k, measured now */
-static enum gmrk_backend gmrk_measure(struct gmrk_ctx *ctx,
-				      const struct gmrk_aead *real, int k)
+static enum gmrk_backend gmrk_measure(struct gmrk_ctx *ctx, enum gmrk_cipher c,
+				      int k)
 {
-	enum gmrk_cipher c = real->cipher;
 	enum gmrk_backend best = GMRK_BACKEND_SOFT;
 	uint64_t best_ns = UINT64_MAX, t;
 	uint8_t key[GMRK_MAXKEY], *buf = NULL;
@@ -100,7 +102,7 @@ static enum gmrk_backend gmrk_measure(struct gmrk_ctx *ctx,
 	int which;
 
 	if (gmrk__getrandom(key, sizeof(key)) ||
-	    gmrk__aead_init(&a, c, key, real->keylen, ctx->flags, NULL))
+	    gmrk__aead_init(&a, c, key, gmrk__block_keylen(c), ctx->flags, NULL))
 		goto out_key;
 	buf = malloc(2 * len);
 	if (!buf)
@@ -143,22 +145,52 @@ out_key:
  * ctx->threshold[] follows for gmrk_stats(): the lower bound of the
  * smallest class the card won, SIZE_MAX while it won none.
  */
+static void gmrk_cal_class_now(struct gmrk_ctx *ctx, enum gmrk_cipher c, int k)
+{
+	int j;
+
+	ctx->cal_best[c][k] = (uint8_t)(gmrk_measure(ctx, c, k) + 1);
+	ctx->threshold[c] = SIZE_MAX;
+	for (j = GMRK_CAL_CLASSES - 1; j >= 0; j--)
+		if (ctx->cal_best[c][j] == GMRK_BACKEND_CARD + 1)
+			ctx->threshold[c] = j ? (size_t)32 << (2 * j) : 1;
+}
+
 enum gmrk_backend gmrk__calibrated(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 				   size_t n)
 {
 	enum gmrk_cipher c = a->cipher;
-	uint8_t *best = &ctx->cal_best[c][gmrk_cal_class(n)];
+	int k = gmrk_cal_class(n);
+
+	if (!ctx->cal_best[c][k]) {
+		gmrk__probe(ctx);
+		if (!ctx->probe.afalg)
+			return GMRK_BACKEND_SOFT;	/* nothing to measure (and not again) */
+		gmrk_cal_class_now(ctx, c, k);
+	}
+	return (enum gmrk_backend)(ctx->cal_best[c][k] - 1);
+}
+
+/*
+ * At context creation, for the context's cipher: every class now, small
+ * to large, so that the measuring pause falls at open time rather than on
+ * some later request (a storage engine's latency-sensitive write). A
+ * class not reached within GMRK_CAL_CTX_NS (only under emulation) is
+ * measured at its first request instead.
+ */
+void gmrk__calibrate_ctx(struct gmrk_ctx *ctx)
+{
+	enum gmrk_cipher c = ctx->cipher;
+	uint64_t start;
 	int k;
 
-	if (*best)
-		return (enum gmrk_backend)(*best - 1);
+	if (ctx->backend != GMRK_BACKEND_AUTO || ctx->threshold_set[c] ||
+	    (ctx->flags & GMRK_CFG_NO_CALIBRATE) || !gmrk__soft_has(c))
+		return;
 	gmrk__probe(ctx);
 	if (!ctx->probe.afalg)
-		return GMRK_BACKEND_SOFT;	/* nothing to measure (and not again) */
-	*best = (uint8_t)(gmrk_measure(ctx, a, gmrk_cal_class(n)) + 1);
-	ctx->threshold[c] = SIZE_MAX;
-	for (k = GMRK_CAL_CLASSES - 1; k >= 0; k--)
-		if (ctx->cal_best[c][k] == GMRK_BACKEND_CARD + 1)
-			ctx->threshold[c] = k ? (size_t)32 << (2 * k) : 1;
-	return (enum gmrk_backend)(*best - 1);
+		return;
+	start = gmrk__now_ns();
+	for (k = 0; k < GMRK_CAL_CLASSES && gmrk__now_ns() - start < GMRK_CAL_CTX_NS; k++)
+		gmrk_cal_class_now(ctx, c, k);
 }

@@ -165,6 +165,7 @@ gmrk_ctx *gmrk_ctx_new(const struct gmrk_config *ucfg, gmrk_error *err)
 	if (!(cfg.flags & GMRK_CFG_NO_MASTER_KEY) &&
 	    gmrk__ek_load(&ctx->ek, &cfg, err))
 		goto fail;
+	gmrk__calibrate_ctx(ctx);
 	return ctx;
 fail:
 	gmrk_ctx_free(ctx);

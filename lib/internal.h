@@ -153,6 +153,8 @@ int gmrk__run_on(struct kcapi_handle *h, const struct gmrk_req *r);
 /* auto routing's measured choice for a request of @n bytes (lib/calibrate.c) */
 enum gmrk_backend gmrk__calibrated(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 				   size_t n);
+/* at gmrk_ctx_new: measure the context's cipher now (auto routing only) */
+void gmrk__calibrate_ctx(struct gmrk_ctx *ctx);
 void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
 		   bool enc);
 
@@ -311,6 +313,12 @@ int gmrk__kf_read(const char *path, uint8_t **buf, size_t *len,
 		  gmrk_error *err);
 int gmrk__kf_write_new(const char *path, const uint8_t *buf, size_t len,
 		       gmrk_error *err);
+/*
+ * Master-key rotation only (gmrk_key_rewrap): temp file, fsync, rename over
+ * @path, fsync the directory; the one place a key file is replaced.
+ */
+int gmrk__kf_replace(const char *path, const uint8_t *buf, size_t len,
+		     gmrk_error *err);
 
 /* ---------------------------------------------------------------- format */
 

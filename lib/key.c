@@ -417,3 +417,206 @@ int gmrk__key_aead(gmrk_key *key, struct gmrk_keyver *kv, enum gmrk_cipher c,
 	*out = a;
 	return 0;
 }
+
+#define GMRK_KF_ENTRY_MAX \
+	(GMRK_KF_FIXED + 255 + GMRK_KF_PARAMS_MAX + GMRK_NONCE_LEN + GMRK_KF_SEALED)
+
+/*
+ * Appends to @buf (at *@off) the entry of version @kv of @key wrapped
+ * under @ctx's master key, with a fresh salt, nonce (and sm2 secret).
+ */
+static int gmrk_entry_wrap(gmrk_ctx *ctx, const gmrk_key *key,
+			   const struct gmrk_keyver *kv, uint8_t *buf,
+			   size_t cap, size_t *off, const char *path,
+			   gmrk_error *err)
+{
+	struct gmrk_kf_entry e;
+	uint8_t aek[GMRK_KEY_LEN];
+	size_t head;
+	int rc;
+
+	if (cap - *off < GMRK_KF_ENTRY_MAX)
+		return gmrk__err(err, GMRK_E_SPACE, "key file '%s': too many entries", path);
+	memset(&e, 0, sizeof(e));
+	e.provider = gmrk_provider_for(&ctx->ek);
+	e.wrap = ctx->cipher;
+	e.version = kv->version;
+	memcpy(e.id, key->id, sizeof(e.id));
+	snprintf(e.asset, sizeof(e.asset), "%s", key->asset);
+	e.log2n = ctx->scrypt_log2n;
+	e.r = 8;
+	e.p = 1;
+	if (gmrk__getrandom(e.salt, sizeof(e.salt)) ||
+	    gmrk__getrandom(e.nonce, sizeof(e.nonce)) ||
+	    (e.provider == GMRK_PROVIDER_SM2 && gmrk__getrandom(e.secret, sizeof(e.secret)))) {
+		rc = gmrk__err_sys(err, errno, "getrandom");
+		goto out;
+	}
+	if (e.provider == GMRK_PROVIDER_SM2) {
+		rc = gmrk__ek_sm2_wrap(&ctx->ek, e.secret, e.wrapped, sizeof(e.wrapped),
+				       &e.wrappedlen, path, key->asset, err);
+		if (rc)
+			goto out;
+	}
+	head = gmrk__kf_encode_head(&e, buf + *off, cap - *off);
+	if (!head) {
+		rc = gmrk__err(err, GMRK_E_INVAL, "asset name '%s': 1 to 255 bytes", key->asset);
+		goto out;
+	}
+	e.aad = buf + *off;
+	e.aadlen = head;
+	memcpy(aek, kv->aek, sizeof(aek));
+	rc = gmrk_wrap(ctx, &e, aek, true, path, err);
+	gmrk__memzero(aek, sizeof(aek));
+	if (rc)
+		goto out;
+	memcpy(buf + *off + head, e.nonce, GMRK_NONCE_LEN);
+	memcpy(buf + *off + head + GMRK_NONCE_LEN, e.sealed, GMRK_KF_SEALED);
+	*off += head + GMRK_NONCE_LEN + GMRK_KF_SEALED;
+out:
+	gmrk__memzero(&e, sizeof(e));
+	return rc;
+}
+
+/* the key file @buf loaded under @ctx into a new key; NULL and @err on failure */
+static gmrk_key *gmrk_key_load_buf(gmrk_ctx *ctx, const char *path,
+				   const char *asset, const uint8_t *buf,
+				   size_t len, gmrk_error *err)
+{
+	gmrk_key *key;
+
+	if (ctx->ek.kind == GMRK_EK_NONE) {
+		gmrk__err(err, GMRK_E_NOKEY, "key file '%s': no master key configured", path);
+		return NULL;
+	}
+	key = gmrk_key_alloc(ctx, err);
+	if (!key)
+		return NULL;
+	snprintf(key->asset, sizeof(key->asset), "%s", asset);
+	if (gmrk_key_load(ctx, key, path, buf, len, err)) {
+		gmrk_key_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+/* the same key id, asset and versions with the same AEKs (constant time) */
+static bool gmrk_key_same(const gmrk_key *a, const gmrk_key *b)
+{
+	uint8_t diff = 0;
+	int i, j;
+
+	if (a->nver != b->nver || memcmp(a->id, b->id, sizeof(a->id)) ||
+	    strcmp(a->asset, b->asset))
+		return false;
+	for (i = 0; i < a->nver; i++) {
+		if (a->ver[i].version != b->ver[i].version)
+			return false;
+		for (j = 0; j < GMRK_KEY_LEN; j++)
+			diff |= a->ver[i].aek[j] ^ b->ver[i].aek[j];
+	}
+	return !diff;
+}
+
+int gmrk_key_rewrap(gmrk_ctx *from, gmrk_ctx *to, const char *path,
+		    const char *asset, gmrk_error *err)
+{
+	char name[256];
+	uint8_t *buf = NULL, *out = NULL;
+	size_t len = 0, cap, off = 0;
+	gmrk_key *old = NULL, *check = NULL;
+	gmrk_error e_from, e_to;
+	int rc, i;
+
+	gmrk__err_clear(err);
+	if (!from || !to || !path || !*path)
+		return gmrk__err(err, GMRK_E_INVAL, "gmrk_key_rewrap: no context or path");
+	if (to->ek.kind == GMRK_EK_NONE)
+		return gmrk__err(err, GMRK_E_NOKEY, "gmrk_key_rewrap: no new master key configured");
+	if (asset && (!*asset || strlen(asset) > 255))
+		return gmrk__err(err, GMRK_E_INVAL,
+				 "key file '%s': asset name must be 1 to 255 bytes", path);
+	rc = gmrk__kf_read(path, &buf, &len, err);
+	if (rc)
+		return rc;
+	if (asset) {
+		snprintf(name, sizeof(name), "%s", asset);
+	} else {
+		/*
+		 * The asset the file names (it is authenticated: in the AAD and
+		 * the KEK), so keys of "gmrk seal --asset" rotate too; a file
+		 * that does not parse fails below with the reason.
+		 */
+		struct gmrk_kf_entry e;
+		size_t used;
+
+		if (len && !gmrk__kf_parse(buf, len, &e, &used, path, NULL))
+			snprintf(name, sizeof(name), "%s", e.asset);
+		else
+			gmrk_default_asset(name, sizeof(name), path);
+		gmrk__memzero(&e, sizeof(e));
+	}
+	gmrk__err_clear(&e_from);
+	old = gmrk_key_load_buf(from, path, name, buf, len, &e_from);
+	if (!old) {
+		/* an earlier, interrupted run may have done this one already */
+		gmrk__err_clear(&e_to);
+		check = gmrk_key_load_buf(to, path, name, buf, len, &e_to);
+		if (check) {
+			rc = 1;
+			goto out;
+		}
+		/* a damaged file says so once; else the reasons of both keys */
+		if (e_from.code == GMRK_E_CORRUPT || e_from.code == GMRK_E_TRUNCATED)
+			rc = gmrk__err(err, e_from.code, "%s", e_from.message);
+		else if (!strcmp(e_from.message, e_to.message))
+			rc = gmrk__err(err, e_from.code, "opens under neither master key: %.200s",
+				       e_from.message);
+		else
+			rc = gmrk__err(err, e_from.code,
+				       "opens under neither master key: old: %.100s; new: %.100s",
+				       e_from.message, e_to.message);
+		goto out;
+	}
+	/* tpm: unseal once before anything is written */
+	rc = gmrk__ek_ready(&to->ek, false, path, name, err);
+	if (rc)
+		goto out;
+	cap = (size_t)old->nver * GMRK_KF_ENTRY_MAX;
+	out = malloc(cap);
+	if (!out) {
+		rc = gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+		goto out;
+	}
+	for (i = 0; i < old->nver && !rc; i++)
+		rc = gmrk_entry_wrap(to, old, &old->ver[i], out, cap, &off, path, err);
+	if (rc)
+		goto out;
+	/* never lose a key: the new bytes must give back every AEK first */
+	gmrk__err_clear(&e_to);
+	check = gmrk_key_load_buf(to, path, name, out, off, &e_to);
+	if (!check) {
+		rc = gmrk__err(err, e_to.code ? e_to.code : GMRK_E_CORRUPT,
+			       "key file '%s': the rewrapped key does not open under the new master key, old file kept: %.120s",
+			       path, e_to.message);
+		goto out;
+	}
+	if (!gmrk_key_same(old, check)) {
+		rc = gmrk__err(err, GMRK_E_CORRUPT,
+			       "key file '%s': the rewrapped key differs, old file kept", path);
+		goto out;
+	}
+	rc = gmrk__kf_replace(path, out, off, err);
+out:
+	gmrk_key_free(old);
+	gmrk_key_free(check);
+	if (out) {
+		gmrk__memzero(out, cap);
+		free(out);
+	}
+	if (buf) {
+		gmrk__memzero(buf, len);
+		free(buf);
+	}
+	return rc;
+}

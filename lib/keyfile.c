@@ -310,3 +310,59 @@ int gmrk__kf_write_new(const char *path, const uint8_t *buf, size_t len,
 		return gmrk__err_sys(err, -rc, "key file '%s': fsync of its directory", path);
 	return 0;
 }
+
+/*
+ * Replaces key file @path by @buf: the one case a key file is replaced
+ * (master-key rotation, gmrk_key_rewrap). A temporary file in the same
+ * directory (mode 0600, the old file's owner) is written and fsynced,
+ * rename()d over @path (atomic: readers see the old file or the new one,
+ * never a mix), then the directory is fsynced so the new name is durable.
+ * A crash leaves the old file or the new one, plus at worst a stray
+ * "*.tmp.XXXXXX".
+ */
+int gmrk__kf_replace(const char *path, const uint8_t *buf, size_t len,
+		     gmrk_error *err)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 12);
+	struct stat st;
+	int fd, rc;
+
+	if (!tmp)
+		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+	if (stat(path, &st)) {
+		rc = gmrk__err_sys(err, errno, "key file '%s'", path);
+		free(tmp);
+		return rc;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = gmrk__err_sys(err, errno, "cannot write key file '%s'", path);
+		free(tmp);
+		return rc;
+	}
+	rc = fchmod(fd, 0600) ? -errno : 0;
+	/* keep the owner, so the engine that reads the file still can */
+	if (!rc && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    fchown(fd, st.st_uid, st.st_gid))
+		rc = -errno;
+	if (!rc)
+		rc = gmrk_write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	if (rc)
+		return gmrk__err_sys(err, -rc, "cannot write key file '%s'", path);
+	rc = gmrk_fsync_dir(path);
+	if (rc)
+		return gmrk__err_sys(err, -rc, "key file '%s': fsync of its directory", path);
+	return 0;
+}

@@ -9,6 +9,7 @@
  *                or, without files, the cards, devices and algorithms
  *   gmrk keygen  print a new random master key (64 hex digits)
  *   gmrk genkeypair  a new SM2 master key pair, private key under a pincode
+ *   gmrk envelop master-key rotation: rewrap every asset key to a new master key
  *   gmrk db      databases of a keystore, encrypted or not
  *   gmrk bench   throughput per backend and cipher
  *   gmrk version
@@ -22,6 +23,8 @@
 #include "cli.h"
 #include "cmd_db.h"
 #include "devinfo.h"
+
+/* tools/gmrk/cmd_envelop.c (its prototype belongs in cli.h, the lead's) */
 
 static const char help[] =
 	"usage: gmrk <command> [options]\n"
@@ -47,6 +50,10 @@ static const char help[] =
 	"        a new SM2 master key pair: asks for a pincode twice (stdin when\n"
 	"        not a terminal), prints the public key (04||X||Y hex) and the\n"
 	"        pincode-encrypted private key, or writes it to FILE (mode 0600)\n"
+	"  envelop --to-key-env VAR|--to-key-file F|--to-sm2-...|--to-tpm-keys-file F\n"
+	"          [--master-key-file F] KEYFILE...|--store DIR\n"
+	"        master-key rotation: rewrap every asset key from the current master\n"
+	"        key to the new one, crash-safe and resumable; exit 1 if some failed\n"
 	"  bench [--cipher C] [--size N] [--time MS]\n"
 	"        throughput of each backend for each cipher\n"
 	"  version           versions of gmrk, libgmrk and OpenSSL\n"
@@ -91,6 +98,8 @@ int main(int argc, char **argv)
 		return gmrk_cmd_db(argc - 1, argv + 1);
 	if (!strcmp(cmd, "genkeypair"))
 		return gmrk_cmd_genkeypair(argc - 1, argv + 1);
+	if (!strcmp(cmd, "envelop"))
+		return gmrk_cmd_envelop(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	cli_fail(EXIT_USAGE, "unknown command '%s' (see gmrk --help)", cmd);

@@ -92,7 +92,7 @@ enum gmrk_cipher gmrk_cipher_from_name(const char *name);
 const char *gmrk_cipher_name(enum gmrk_cipher c);
 
 enum gmrk_backend {
-	GMRK_BACKEND_AUTO = 0,	/* card when present and worth it, else software */
+	GMRK_BACKEND_AUTO = 0,	/* per request size, the path measured fastest */
 	GMRK_BACKEND_CARD = 1,	/* the gm-rk card through AF_ALG (gmrk driver names) */
 	GMRK_BACKEND_KERNEL = 2,/* the kernel's own software algorithms through AF_ALG */
 	GMRK_BACKEND_SOFT = 3,	/* userspace: OpenSSL, libgmrk's SM4-GCM */
@@ -245,6 +245,23 @@ struct gmrk_key_info {
 #define GMRK_PROVIDER_TPM	4	/* master key: 32 bytes sealed by a TPM, HKDF */
 
 int gmrk_key_info(const gmrk_key *key, struct gmrk_key_info *info);
+
+/*
+ * Master-key rotation: rewraps every entry (all key versions) of key file
+ * @path of @asset (NULL: the asset the file names), which opens under
+ * @from's master key, under @to's master key and @to's cipher, with fresh
+ * salts and nonces; the key id, asset, versions and asset keys stay, so
+ * every block keeps opening. The new file is checked to open under @to
+ * with the same asset keys, then replaces the old one crash-safe (a
+ * temporary file, fsync, rename, fsync of the directory): at any point
+ * the file opens under the old or the new master key. @to must be able to
+ * open key files (SM2: its private key and pincode). Returns 0 when
+ * rewrapped, 1 when the file already opens under @to (nothing written:
+ * an interrupted rotation runs again), or a negative GMRK_E_* code with
+ * the file left as it was.
+ */
+int gmrk_key_rewrap(gmrk_ctx *from, gmrk_ctx *to, const char *path,
+		    const char *asset, gmrk_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Blocks                                                               */
