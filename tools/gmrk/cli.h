@@ -45,6 +45,7 @@ int cmd_keygen(int argc, char **argv);
 /* lib/keys providers, linked into the CLI statically (tools/gmrk/gmrk.mk) */
 int gmrk_cmd_genkeypair(int argc, char **argv);
 int gmrk_cmd_envelop(int argc, char **argv);	/* cmd_envelop.c */
+int gmrk_cmd_reencrypt(int argc, char **argv);	/* cmd_reencrypt.c */
 
 /* progress bar on stderr (only when it is a terminal and @total is large) */
 struct cli_progress {

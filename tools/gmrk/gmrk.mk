@@ -15,7 +15,7 @@ GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
 # one copy per link, no duplicate symbols.
 -include lib/keys/keys.mk
 GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c tools/gmrk/cmd_devinfo.c tools/gmrk/cmd_db.c \
-	tools/gmrk/cmd_envelop.c
+	tools/gmrk/cmd_envelop.c tools/gmrk/cmd_reencrypt.c
 GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))
 GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS)
 

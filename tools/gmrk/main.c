@@ -10,6 +10,7 @@
  *   gmrk keygen  print a new random master key (64 hex digits)
  *   gmrk genkeypair  a new SM2 master key pair, private key under a pincode
  *   gmrk envelop master-key rotation: rewrap every asset key to a new master key
+ *   gmrk reencrypt  re-seal files under a new cipher and/or asset key
  *   gmrk db      databases of a keystore, encrypted or not
  *   gmrk bench   throughput per backend and cipher
  *   gmrk version
@@ -54,6 +55,10 @@ static const char help[] =
 	"          [--master-key-file F] KEYFILE...|--store DIR\n"
 	"        master-key rotation: rewrap every asset key from the current master\n"
 	"        key to the new one, crash-safe and resumable; exit 1 if some failed\n"
+	"  reencrypt [--cipher C] [--new-key] [--key-file K] [--allow-plaintext] FILE...\n"
+	"        re-seal sealed (or plaintext) files in place with cipher C and/or a\n"
+	"        new asset key, crash-safe and resumable; exit 1 if a file fails\n"
+	"        authentication (named, left untouched)\n"
 	"  bench [--cipher C] [--size N] [--time MS]\n"
 	"        throughput of each backend for each cipher\n"
 	"  version           versions of gmrk, libgmrk and OpenSSL\n"
@@ -100,6 +105,8 @@ int main(int argc, char **argv)
 		return gmrk_cmd_genkeypair(argc - 1, argv + 1);
 	if (!strcmp(cmd, "envelop"))
 		return gmrk_cmd_envelop(argc - 1, argv + 1);
+	if (!strcmp(cmd, "reencrypt"))
+		return gmrk_cmd_reencrypt(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	cli_fail(EXIT_USAGE, "unknown command '%s' (see gmrk --help)", cmd);
