@@ -71,6 +71,7 @@ CHECK_STAGES := lint
 -include tests/host/host.mk
 -include tests/host/db/db.mk
 -include tests/host/envelop/envelop.mk
+-include tests/host/reencrypt/reencrypt.mk
 -include tests/host/sm4/sm4test.mk
 -include tests/host/keys/keys.mk
 -include tests/selftests/gmrk/selftests.mk
