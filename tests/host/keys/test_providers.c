@@ -486,57 +486,6 @@ static void test_old_ek_format(void **state)
 
 /* ------------------------------------------------------------------ TPM */
 
-static ESYS_CONTEXT *esys_open(TSS2_TCTI_CONTEXT **tcti)
-{
-	ESYS_CONTEXT *e = NULL;
-
-	assert_int_equal(Tss2_TctiLdr_Initialize(tpm.tcti, tcti), TSS2_RC_SUCCESS);
-	assert_int_equal(Esys_Initialize(&e, *tcti, NULL), TSS2_RC_SUCCESS);
-	return e;
-}
-
-static void esys_close(ESYS_CONTEXT *e, TSS2_TCTI_CONTEXT *tcti)
-{
-	Esys_Finalize(&e);
-	Tss2_TctiLdr_Finalize(&tcti);
-}
-
-/* extends @pcr's SHA-256 bank, in the first locality that may (as test_tpm.c) */
-static void pcr_extend(int pcr)
-{
-	static const uint8_t localities[] = { 0, 2, 3, 4, 1 };
-	TPML_DIGEST_VALUES v = {
-		.count = 1,
-		.digests[0] = { .hashAlg = TPM2_ALG_SHA256 },
-	};
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *e = esys_open(&tcti);
-	TSS2_RC rc = TPM2_RC_LOCALITY;
-	size_t i;
-
-	memset(v.digests[0].digest.sha256, 0x3c, 32);
-	for (i = 0; i < sizeof(localities) && rc != TSS2_RC_SUCCESS; i++) {
-		assert_int_equal(Tss2_Tcti_SetLocality(tcti, localities[i]), TSS2_RC_SUCCESS);
-		rc = Esys_PCR_Extend(e, ESYS_TR_PCR0 + (ESYS_TR)pcr, ESYS_TR_PASSWORD,
-				     ESYS_TR_NONE, ESYS_TR_NONE, &v);
-	}
-	Tss2_Tcti_SetLocality(tcti, 0);
-	assert_int_equal(rc, TSS2_RC_SUCCESS);
-	esys_close(e, tcti);
-}
-
-/* so the wrong password tried here does not count towards a lockout */
-static void da_reset(void)
-{
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *e = esys_open(&tcti);
-
-	assert_int_equal(Esys_DictionaryAttackLockReset(e, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD,
-							ESYS_TR_NONE, ESYS_TR_NONE),
-			 TSS2_RC_SUCCESS);
-	esys_close(e, tcti);
-}
-
 static void tpm_cfg(struct gmrk_config *cfg, const char *keys, const char *pw, int pcr)
 {
 	gmrk_config_init(cfg);
@@ -622,10 +571,10 @@ static void test_tpm_errors(void **state)
 	/* remembered: not retried against the TPM's lockout counter */
 	open_fails(ctx, path, GMRK_E_WRONG_KEY, msg);
 	gmrk_ctx_free(ctx);
-	da_reset();
+	tk_tpm_da_reset(tpm.tcti);
 
 	/* PCR 23 moves: the key is not given back */
-	pcr_extend(23);
+	tk_tpm_pcr_extend(tpm.tcti, 23);
 	tpm_cfg(&cfg, keys, "right", 0);
 	ctx = ctx_ok(&cfg);
 	snprintf(msg, sizeof(msg),

@@ -33,61 +33,6 @@ static void cfg_for(struct gmrk_tpm_config *c, const char *path, const char *pw)
 	c->tcti = tpm.tcti;
 }
 
-static ESYS_CONTEXT *esys_open(TSS2_TCTI_CONTEXT **tcti)
-{
-	ESYS_CONTEXT *e = NULL;
-
-	assert_int_equal(Tss2_TctiLdr_Initialize(tpm.tcti, tcti), TSS2_RC_SUCCESS);
-	assert_int_equal(Esys_Initialize(&e, *tcti, NULL), TSS2_RC_SUCCESS);
-	return e;
-}
-
-static void esys_close(ESYS_CONTEXT *e, TSS2_TCTI_CONTEXT *tcti)
-{
-	Esys_Finalize(&e);
-	Tss2_TctiLdr_Finalize(&tcti);
-}
-
-/*
- * Extends @pcr's SHA-256 bank. PCRs 17..22 only take extends from the
- * localities the PC Client profile gives them (22: locality 2), so try
- * the localities in turn; swtpm's TCTI can set them.
- */
-static void pcr_extend(int pcr)
-{
-	static const uint8_t localities[] = { 0, 2, 3, 4, 1 };
-	TPML_DIGEST_VALUES v = {
-		.count = 1,
-		.digests[0] = { .hashAlg = TPM2_ALG_SHA256 },
-	};
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *e = esys_open(&tcti);
-	TSS2_RC rc = TPM2_RC_LOCALITY;
-	size_t i;
-
-	memset(v.digests[0].digest.sha256, 0x5a, 32);
-	for (i = 0; i < sizeof(localities) && rc != TSS2_RC_SUCCESS; i++) {
-		assert_int_equal(Tss2_Tcti_SetLocality(tcti, localities[i]), TSS2_RC_SUCCESS);
-		rc = Esys_PCR_Extend(e, ESYS_TR_PCR0 + (ESYS_TR)pcr, ESYS_TR_PASSWORD,
-				     ESYS_TR_NONE, ESYS_TR_NONE, &v);
-	}
-	Tss2_Tcti_SetLocality(tcti, 0);
-	assert_int_equal(rc, TSS2_RC_SUCCESS);
-	esys_close(e, tcti);
-}
-
-/* lets the next wrong-password test start from zero failed tries */
-static void da_reset(void)
-{
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *e = esys_open(&tcti);
-
-	assert_int_equal(Esys_DictionaryAttackLockReset(e, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD,
-							ESYS_TR_NONE, ESYS_TR_NONE),
-			 TSS2_RC_SUCCESS);
-	esys_close(e, tcti);
-}
-
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	while (n--)
@@ -193,7 +138,7 @@ static void test_wrong_password(void **s)
 	cfg_for(&c, path, "right password");
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k2, &err), 0);
 	assert_memory_equal(k1.key, k2.key, sizeof(k1.key));
-	da_reset();
+	tk_tpm_da_reset(tpm.tcti);
 	free(before);
 	free(after);
 	free(path);
@@ -220,7 +165,7 @@ static void test_lockout(void **s)
 	/* even the right password waits until the lockout is reset */
 	cfg_for(&c, path, "pwd");
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k2, &err), -GMRK_E_WRONG_KEY);
-	da_reset();
+	tk_tpm_da_reset(tpm.tcti);
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k2, &err), 0);
 	assert_memory_equal(k1.key, k2.key, sizeof(k1.key));
 	free(path);
@@ -273,7 +218,7 @@ static void test_pcr_extended(void **s)
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k23, &err), 0);
 	assert_int_equal(k23.pcr, 23);
 	before = tk_slurp(p22, &blen);
-	pcr_extend(22);
+	tk_tpm_pcr_extend(tpm.tcti, 22);
 	cfg_for(&c, p22, "pwd");
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k, &err), -GMRK_E_WRONG_KEY);
 	tk_assert_msg(&err, GMRK_E_WRONG_KEY,
@@ -287,7 +232,7 @@ static void test_pcr_extended(void **s)
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k, &err), 0);
 	assert_memory_equal(k.key, k23.key, sizeof(k.key));
 	/* it does once PCR 23 moves too */
-	pcr_extend(23);
+	tk_tpm_pcr_extend(tpm.tcti, 23);
 	assert_int_equal(gmrk_tpm_load_or_create(&c, &k, &err), -GMRK_E_WRONG_KEY);
 	tk_assert_msg(&err, GMRK_E_WRONG_KEY,
 		      "tpm: policy check failed: PCR 23 changed since the key was sealed");

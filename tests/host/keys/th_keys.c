@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tctildr.h>
+
 #include "th_keys.h"
 
 static char tk_root[128];
@@ -396,4 +399,58 @@ void tk_swtpm_stop(struct tk_swtpm *t)
 	kill(t->pid, SIGKILL);
 	waitpid(t->pid, &st, 0);
 	t->pid = 0;
+}
+
+static ESYS_CONTEXT *tk_esys_open(const char *conf, TSS2_TCTI_CONTEXT **tcti)
+{
+	ESYS_CONTEXT *e = NULL;
+
+	assert_int_equal(Tss2_TctiLdr_Initialize(conf, tcti), TSS2_RC_SUCCESS);
+	assert_int_equal(Esys_Initialize(&e, *tcti, NULL), TSS2_RC_SUCCESS);
+	return e;
+}
+
+static void tk_esys_close(ESYS_CONTEXT *e, TSS2_TCTI_CONTEXT *tcti)
+{
+	Esys_Finalize(&e);
+	Tss2_TctiLdr_Finalize(&tcti);
+}
+
+/*
+ * PCRs 17..22 only take extends from the localities the PC Client profile
+ * gives them (22: locality 2), so try the localities in turn; swtpm's
+ * TCTI can set them.
+ */
+void tk_tpm_pcr_extend(const char *conf, int pcr)
+{
+	static const uint8_t localities[] = { 0, 2, 3, 4, 1 };
+	TPML_DIGEST_VALUES v = {
+		.count = 1,
+		.digests[0] = { .hashAlg = TPM2_ALG_SHA256 },
+	};
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *e = tk_esys_open(conf, &tcti);
+	TSS2_RC rc = TPM2_RC_LOCALITY;
+	size_t i;
+
+	memset(v.digests[0].digest.sha256, 0x5a, 32);
+	for (i = 0; i < sizeof(localities) && rc != TSS2_RC_SUCCESS; i++) {
+		assert_int_equal(Tss2_Tcti_SetLocality(tcti, localities[i]), TSS2_RC_SUCCESS);
+		rc = Esys_PCR_Extend(e, ESYS_TR_PCR0 + (ESYS_TR)pcr, ESYS_TR_PASSWORD,
+				     ESYS_TR_NONE, ESYS_TR_NONE, &v);
+	}
+	Tss2_Tcti_SetLocality(tcti, 0);
+	assert_int_equal(rc, TSS2_RC_SUCCESS);
+	tk_esys_close(e, tcti);
+}
+
+void tk_tpm_da_reset(const char *conf)
+{
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *e = tk_esys_open(conf, &tcti);
+
+	assert_int_equal(Esys_DictionaryAttackLockReset(e, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD,
+							ESYS_TR_NONE, ESYS_TR_NONE),
+			 TSS2_RC_SUCCESS);
+	tk_esys_close(e, tcti);
 }

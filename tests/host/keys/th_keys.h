@@ -51,5 +51,12 @@ struct tk_swtpm {
 /* 0, or -1 with the reason in @why */
 int tk_swtpm_start(struct tk_swtpm *t, char *why, size_t whylen);
 void tk_swtpm_stop(struct tk_swtpm *t);
+/*
+ * Direct ESAPI acts on the TPM at @tcti, asserting success: extend @pcr's
+ * SHA-256 bank, and reset the dictionary-attack counter so the wrong
+ * passwords a test tries never reach the lockout.
+ */
+void tk_tpm_pcr_extend(const char *tcti, int pcr);
+void tk_tpm_da_reset(const char *tcti);
 
 #endif /* GMRK_TH_KEYS_H */

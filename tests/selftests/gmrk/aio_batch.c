@@ -167,3 +167,25 @@ out:
 	free(ev);
 	return err;
 }
+
+static void *aio_batch_thread_main(void *arg)
+{
+	struct aio_batch_thread *t = arg;
+
+	t->err = aio_batch_run(t->b, t->timeout_s);
+	return NULL;
+}
+
+int aio_batch_start(struct aio_batch_thread *t, struct aio_batch *b, int timeout_s)
+{
+	t->b = b;
+	t->timeout_s = timeout_s;
+	t->err = 0;
+	return pthread_create(&t->th, NULL, aio_batch_thread_main, t);
+}
+
+int aio_batch_join(struct aio_batch_thread *t)
+{
+	pthread_join(t->th, NULL);
+	return t->err;
+}

@@ -8,6 +8,7 @@
 #ifndef GMRK_SELFTEST_AIO_BATCH_H
 #define GMRK_SELFTEST_AIO_BATCH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,5 +41,18 @@ void aio_batch_free(struct aio_batch *b);
  * Returns 0 or -errno for a failure of the harness itself.
  */
 int aio_batch_run(struct aio_batch *b, int timeout_s);
+
+/* aio_batch_run() on a thread of its own, for tests that act meanwhile. */
+struct aio_batch_thread {
+	pthread_t th;
+	struct aio_batch *b;
+	int timeout_s;
+	int err;		/* aio_batch_run()'s result, after the join */
+};
+
+/* 0 or the pthread_create() error */
+int aio_batch_start(struct aio_batch_thread *t, struct aio_batch *b, int timeout_s);
+/* waits for the thread; returns aio_batch_run()'s result */
+int aio_batch_join(struct aio_batch_thread *t);
 
 #endif /* GMRK_SELFTEST_AIO_BATCH_H */

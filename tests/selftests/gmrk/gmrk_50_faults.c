@@ -407,20 +407,6 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-struct batch_thread {
-	pthread_t th;
-	struct aio_batch *b;
-	int err;
-};
-
-static void *batch_main(void *arg)
-{
-	struct batch_thread *t = arg;
-
-	t->err = aio_batch_run(t->b, 60);
-	return NULL;
-}
-
 enum release {
 	RELEASE_KNOB,		/* write the knob back to 0 */
 	RELEASE_DELETE,		/* delete the device under test */
@@ -453,7 +439,7 @@ static void hold_and_release(struct __test_metadata *_metadata,
 {
 	struct keyed k[NUM_AEAD_ALGS];
 	struct sync_thread st[16];
-	struct batch_thread bt;
+	struct aio_batch_thread bt;
 	struct gmrk_stats now;
 	struct aio_batch b;
 	bool full = false;
@@ -471,8 +457,7 @@ static void hold_and_release(struct __test_metadata *_metadata,
 	get_stats(_metadata, self, before);
 	set_knob(_metadata, plan->knob, 1);
 	if (plan->aio) {
-		bt.b = &b;
-		ASSERT_EQ(0, pthread_create(&bt.th, NULL, batch_main, &bt));
+		ASSERT_EQ(0, aio_batch_start(&bt, &b, 60));
 	}
 	memset(st, 0, sizeof(st));
 	for (int i = 0; i < plan->threads; i++) {
@@ -513,8 +498,7 @@ static void hold_and_release(struct __test_metadata *_metadata,
 	}
 
 	if (plan->aio) {
-		pthread_join(bt.th, NULL);
-		ASSERT_EQ(0, bt.err);
+		ASSERT_EQ(0, aio_batch_join(&bt));
 		expect_batch_ok(_metadata, &b, plan->knob);
 		aio_batch_free(&b);
 	}
@@ -615,7 +599,7 @@ TEST_F_TIMEOUT(faults, delete_during_timeout_recovery, 120)
 	struct keyed k[NUM_AEAD_ALGS];
 	struct sync_thread st[4];
 	struct gmrk_stats before, now;
-	struct batch_thread bt;
+	struct aio_batch_thread bt;
 	struct aio_batch b;
 	bool timed_out = false;
 
@@ -627,8 +611,7 @@ TEST_F_TIMEOUT(faults, delete_during_timeout_recovery, 120)
 	ASSERT_EQ(0, modparam_write("job_timeout_ms", 200));
 	get_stats(_metadata, self, &before);
 	set_knob(_metadata, "stall", 1);
-	bt.b = &b;
-	ASSERT_EQ(0, pthread_create(&bt.th, NULL, batch_main, &bt));
+	ASSERT_EQ(0, aio_batch_start(&bt, &b, 60));
 	memset(st, 0, sizeof(st));
 	for (int i = 0; i < 4; i++) {
 		st[i].k = k;
@@ -646,8 +629,7 @@ TEST_F_TIMEOUT(faults, delete_during_timeout_recovery, 120)
 	ASSERT_EQ(0, sim_new_device(0, 4, 0));
 	ASSERT_EQ(0, sim_del_device(FAULT_ID));
 
-	pthread_join(bt.th, NULL);
-	ASSERT_EQ(0, bt.err);
+	ASSERT_EQ(0, aio_batch_join(&bt));
 	expect_batch_ok(_metadata, &b, "AIO across timeout and removal");
 	for (int i = 0; i < 4; i++) {
 		pthread_join(st[i].th, NULL);

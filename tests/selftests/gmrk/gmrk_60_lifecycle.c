@@ -618,26 +618,12 @@ TEST_F_TIMEOUT(life, del_device_under_load, 240)
 	traffic(_metadata, &self->p, 10);
 }
 
-struct batch_thread {
-	pthread_t th;
-	struct aio_batch *b;
-	int err;
-};
-
-static void *batch_main(void *arg)
-{
-	struct batch_thread *t = arg;
-
-	t->err = aio_batch_run(t->b, 120);
-	return NULL;
-}
-
 /* Many AIO requests in flight when their device goes away. */
 TEST_F_TIMEOUT(life, del_device_with_aio_in_flight, 240)
 {
 	struct alg_aead a[NUM_AEAD_ALGS];
 	uint8_t keys[NUM_AEAD_ALGS][32];
-	struct batch_thread bt;
+	struct aio_batch_thread bt;
 	struct aio_batch b;
 
 	NEED_SIM_BUS();
@@ -658,11 +644,9 @@ TEST_F_TIMEOUT(life, del_device_with_aio_in_flight, 240)
 						    16, &self->p, 128, 32768,
 						    i % 2, i % 7 == 0));
 		}
-		bt.b = &b;
-		ASSERT_EQ(0, pthread_create(&bt.th, NULL, batch_main, &bt));
+		ASSERT_EQ(0, aio_batch_start(&bt, &b, 120));
 		EXPECT_EQ(0, sim_del_device(ID_LOAD));
-		pthread_join(bt.th, NULL);
-		ASSERT_EQ(0, bt.err);
+		ASSERT_EQ(0, aio_batch_join(&bt));
 		if (b.problem[0])
 			TH_LOG("round %d: %s", round, b.problem);
 		TH_LOG("round %d: %lu right, %lu errors", round, b.ok, b.errors);

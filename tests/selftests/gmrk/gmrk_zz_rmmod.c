@@ -249,26 +249,12 @@ static void traffic(struct __test_metadata *_metadata, struct prng *p, int n)
 	EXPECT_EQ((unsigned long)n, w.ok);
 }
 
-struct batch_thread {
-	pthread_t th;
-	struct aio_batch *b;
-	int err;
-};
-
-static void *batch_main(void *arg)
-{
-	struct batch_thread *t = arg;
-
-	t->err = aio_batch_run(t->b, 120);
-	return NULL;
-}
-
 TEST_F_TIMEOUT(rm, rmmod_refused_while_bound, 240)
 {
 	struct load_worker w[LOAD_THREADS];
 	struct alg_aead a[NUM_AEAD_ALGS];
 	uint8_t keys[NUM_AEAD_ALGS][32];
-	struct batch_thread bt;
+	struct aio_batch_thread bt;
 	struct aio_batch b;
 	atomic_bool stop;
 	int err;
@@ -288,8 +274,7 @@ TEST_F_TIMEOUT(rm, rmmod_refused_while_bound, 240)
 	}
 	start_workers(_metadata, w, LOAD_THREADS, &stop, &self->p);
 	wait_progress(w, LOAD_THREADS, 20);
-	bt.b = &b;
-	ASSERT_EQ(0, pthread_create(&bt.th, NULL, batch_main, &bt));
+	ASSERT_EQ(0, aio_batch_start(&bt, &b, 120));
 
 	err = delete_module_nonblock("gmrk");
 	EXPECT_EQ(-EWOULDBLOCK, err)
@@ -297,8 +282,7 @@ TEST_F_TIMEOUT(rm, rmmod_refused_while_bound, 240)
 		       err ? strerror(-err) : "succeeded");
 	EXPECT_TRUE(module_loaded());
 
-	pthread_join(bt.th, NULL);
-	ASSERT_EQ(0, bt.err);
+	ASSERT_EQ(0, aio_batch_join(&bt));
 	if (b.problem[0])
 		TH_LOG("AIO: %s", b.problem);
 	EXPECT_EQ((unsigned long)b.n, b.ok);
