@@ -40,37 +40,8 @@ scenario_args() {
 	esac
 }
 
-n=0 failed=0
-emit() {	# emit ok|not-ok TEXT
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
-
-# Renumber every result line of TAP file $2 under scenario $1; keep comments.
-merge() {
-	local line rest
-	while IFS= read -r line; do
-		case $line in
-		"TAP version"* | 1..*) ;;
-		"not ok "*)
-			rest=${line#not ok }
-			rest=${rest#* }
-			emit not-ok "$1: $rest"
-			;;
-		"ok "*)
-			rest=${line#ok }
-			rest=${rest#* }
-			emit ok "$1: $rest"
-			;;
-		*) echo "$line" ;;
-		esac
-	done <"$2"
-}
+# emit, merge, $n and $failed
+. "$top/tests/vm/tap-merge.sh"
 
 echo "TAP version 13"
 if ! qemu=$("$top/tools/qemu/build.sh" 2>"${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log" | tail -1) ||
@@ -96,7 +67,7 @@ for s in "${scenarios[@]}"; do
 	if [ "$s" = props ]; then
 		python3 "$here/props.py" "$qemu" >"$tap" 2>&1
 		rc=$?
-		merge "$s" "$tap"
+		merge "$s" <"$tap"
 		[ $rc -eq 0 ] || failed=1
 		rm -f "$tap"
 		continue
@@ -124,7 +95,7 @@ for s in "${scenarios[@]}"; do
 		rm -f "$tap"
 		continue
 	fi
-	merge "$s" "$tap"
+	merge "$s" <"$tap"
 	[ $rc -eq 0 ] || failed=1
 	rm -f "$tap"
 done

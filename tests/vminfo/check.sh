@@ -22,39 +22,8 @@ parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(host sim pci)
 timeout=${GMRK_VMINFO_TIMEOUT:-900}
 
-n=0 failed=0
-emit() {	# emit ok|not-ok TEXT
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
-
-# Renumber the result lines of TAP on stdin under prefix $1; keep
-# comments and SKIP directives; drop plans and version lines. Feed it by
-# redirection, not a pipe: a pipe would run it in a subshell and lose n.
-merge() {
-	local line rest
-	while IFS= read -r line; do
-		case $line in
-		"TAP version"* | 1..*) ;;
-		"not ok "*)
-			rest=${line#not ok }
-			rest=${rest#* }
-			emit not-ok "$1: $rest"
-			;;
-		"ok "*)
-			rest=${line#ok }
-			rest=${rest#* }
-			emit ok "$1: $rest"
-			;;
-		*) echo "$line" ;;
-		esac
-	done
-}
+# emit, merge, $n and $failed
+. "$top/tests/vm/tap-merge.sh"
 
 # vm MODE [run.sh options]: one boot, its TAP and its JSON checks merged.
 vm() {
