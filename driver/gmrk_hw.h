@@ -36,17 +36,19 @@
 #define GMRK_REG_INTR_STATUS	0x020	/* RW1C: bit q = queue q has completions */
 #define GMRK_REG_INTR_MASK	0x024	/* RW: bit q set = queue q interrupt masked */
 #define GMRK_REG_ERR_COUNT	0x028	/* RO: device errors since reset */
+#define GMRK_REG_KEY_SLOTS	0x02c	/* RO: number of key slots, 0 without CAP_KEYSLOTS */
+#define GMRK_REG_KEY_SLOT_MAP	0x030	/* RO: bit s set = slot s holds a key pair */
 
 #define GMRK_ID_MAGIC		0x4b524d47	/* "GMRK" in memory order */
 #define GMRK_VERSION_MAJOR	1
-#define GMRK_VERSION_MINOR	0
+#define GMRK_VERSION_MINOR	1	/* 1.1: key slots */
 #define GMRK_VERSION		((GMRK_VERSION_MAJOR << 16) | GMRK_VERSION_MINOR)
 
 #define GMRK_CAP_AES_GCM	_BITUL(0)
 #define GMRK_CAP_SM4_GCM	_BITUL(1)
 #define GMRK_CAP_CHACHAPOLY	_BITUL(2)
 #define GMRK_CAP_SG		_BITUL(8)	/* scatter-gather lists */
-#define GMRK_CAP_KEYSLOTS	_BITUL(9)	/* reserved: card-held keys */
+#define GMRK_CAP_KEYSLOTS	_BITUL(9)	/* SM2 key slots: GMRK_OP_KEY_* */
 
 /*
  * CTRL.ENABLE: the device fetches descriptors only while set.
@@ -104,12 +106,17 @@ enum gmrk_opcode {
 	GMRK_OP_NOP		= 0,	/* completes with GMRK_ST_OK, no DMA */
 	GMRK_OP_ENCRYPT		= 1,
 	GMRK_OP_DECRYPT		= 2,
+	GMRK_OP_KEY_GEN		= 3,	/* new SM2 key pair in slot; dst = public key */
+	GMRK_OP_KEY_PUB		= 4,	/* dst = public key of slot */
+	GMRK_OP_KEY_UNWRAP	= 5,	/* SM2-decrypt src with slot's private key */
+	GMRK_OP_KEY_DESTROY	= 6,	/* erase slot */
 };
 
 enum gmrk_alg {
 	GMRK_ALG_AES_GCM	= 1,	/* key 16/24/32, iv 12, tag 4, 8, 12..16 */
 	GMRK_ALG_SM4_GCM	= 2,	/* key 16, iv 12, tag 4, 8, 12..16 */
 	GMRK_ALG_CHACHAPOLY	= 3,	/* key 32, iv 12, tag 16 (RFC 8439) */
+	GMRK_ALG_SM2		= 4,	/* GMRK_OP_KEY_* only */
 };
 
 #define GMRK_KEY_MAX		32
@@ -124,6 +131,45 @@ struct gmrk_sge {
 };
 
 #define GMRK_SGL_MAX		256	/* entries per list */
+
+/*
+ * Key slots (GMRK_CAP_KEYSLOTS): GMRK_REG_KEY_SLOTS slots, at most
+ * GMRK_MAX_KEY_SLOTS, each empty or holding one SM2 key pair (curve
+ * sm2p256v1, GB/T 32918). The private key is generated inside the device
+ * and no command returns it. Slots are non-volatile: CTRL.RESET and
+ * STATUS.FATAL leave them as they are.
+ *
+ * Key commands are descriptors like any other, on any queue, with
+ * alg = GMRK_ALG_SM2, the slot number in desc.slot, aad_len = 0, key_len =
+ * tag_len = iv_len = 0, and contiguous buffers only (GMRK_DF_SGL clear):
+ *
+ *   KEY_GEN      src_len 0; dst_len >= GMRK_SM2_PUB_LEN, receives the new
+ *                public key 0x04 || X || Y (32-byte big-endian coordinates);
+ *                data_len = GMRK_SM2_PUB_LEN. GMRK_ST_EEXIST if the slot
+ *                already holds a key.
+ *   KEY_PUB      as KEY_GEN without generating; GMRK_ST_ENOKEY if empty.
+ *   KEY_UNWRAP   src = C1 || C3 || C2 (GB/T 32918.4 order): C1 the
+ *                65-byte uncompressed point, C3 = SM3(x2 || M || y2),
+ *                C2 = M xor KDF(x2 || y2, data_len);
+ *                src_len = GMRK_SM2_OVERHEAD + data_len, 1 <= data_len <=
+ *                GMRK_UNWRAP_MAX; dst_len >= data_len receives M.
+ *                GMRK_ST_EBADMSG if C1 is not a point of the curve, the KDF
+ *                output is all zero, or C3 does not match (dst is then
+ *                unspecified; the driver zeroes it).
+ *   KEY_DESTROY  src_len = dst_len = 0; the slot is zeroed and empty.
+ *                GMRK_ST_ENOKEY if it was empty.
+ *
+ * A slot number >= KEY_SLOTS, or any other field out of line, completes
+ * with GMRK_ST_EINVAL. KEY_GEN and KEY_UNWRAP take an elliptic-curve
+ * scalar multiplication each, far longer than a block; drivers allow
+ * GMRK_KEY_OP_TIMEOUT_MS for them.
+ */
+#define GMRK_MAX_KEY_SLOTS	32
+#define GMRK_SM2_PUB_LEN	65	/* 0x04 || X || Y */
+#define GMRK_SM2_C3_LEN		32
+#define GMRK_SM2_OVERHEAD	(GMRK_SM2_PUB_LEN + GMRK_SM2_C3_LEN)
+#define GMRK_UNWRAP_MAX		64
+#define GMRK_KEY_OP_TIMEOUT_MS	30000
 
 /*
  * A job: 128 bytes in the submission ring.
@@ -150,7 +196,7 @@ struct gmrk_desc {
 	__u8	tag_len;
 	__u8	iv_len;		/* GMRK_IV_LEN */
 	__u8	flags;		/* GMRK_DF_* */
-	__le16	rsvd0;
+	__le16	slot;		/* key slot, GMRK_OP_KEY_* only; else 0 */
 	__le32	aad_len;
 	__le32	data_len;	/* bytes of plaintext/ciphertext, tag excluded */
 	__le32	src_len;	/* bytes, or SG entries with GMRK_DF_SGL */
@@ -182,6 +228,8 @@ enum gmrk_status {
 	GMRK_ST_EDMA		= 4,	/* DMA read or write failed */
 	GMRK_ST_EDEV		= 5,	/* internal device error */
 	GMRK_ST_E2BIG		= 6,	/* aad_len + data_len > MAX_DATA */
+	GMRK_ST_ENOKEY		= 7,	/* key slot is empty */
+	GMRK_ST_EEXIST		= 8,	/* KEY_GEN: key slot already holds a key */
 };
 
 #ifdef __KERNEL__
