@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gmrk: /dev/gmrkN, what a device is and how it is doing (uapi/linux/gmrk.h).
+ * gmrk: /dev/gmrkN, what a device is and how it is doing, and its key
+ * slots (uapi/linux/gmrk.h).
  *
  * The structures are extensible: userspace states in their size field how
  * much it knows, the kernel fills at most that and says how much it filled.
+ * The key-slot structures are inputs too: a caller's structure must hold at
+ * least the kernel's, and anything it has beyond must be zero.
  */
 
 #include <linux/capability.h>
@@ -12,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/gmrk.h>
@@ -51,7 +55,8 @@ static long gmrk_ioc_info(struct gmrk_dev *gd, void __user *uarg)
 	info.kind = gd->kind;
 	info.hw_version = gd->hw_version;
 	info.caps = gd->caps & (GMRK_INFO_CAP_AES_GCM | GMRK_INFO_CAP_SM4_GCM |
-				GMRK_INFO_CAP_CHACHAPOLY);
+				GMRK_INFO_CAP_CHACHAPOLY |
+				GMRK_INFO_CAP_KEYSLOTS);
 	info.num_queues = gd->num_queues;
 	info.queue_depth = gd->depth;
 	info.max_data = gd->max_data;
@@ -61,6 +66,8 @@ static long gmrk_ioc_info(struct gmrk_dev *gd, void __user *uarg)
 		info.flags |= GMRK_INFO_F_FATAL;
 	strscpy(info.name, gd->name, sizeof(info.name));
 	strscpy(info.bus_id, gd->bus_id, sizeof(info.bus_id));
+	info.key_slots = gd->key_slots;
+	info.key_slot_map = gmrk_dev_key_slot_map(gd);
 
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
@@ -110,6 +117,117 @@ static long gmrk_ioc_stats(struct gmrk_dev *gd, void __user *uarg)
 	return ret;
 }
 
+/*
+ * Read a key-slot argument of @ksize bytes. The caller's size must cover
+ * the kernel's structure; what it has beyond must be zero (a field this
+ * kernel does not know about cannot be ignored).
+ */
+static int gmrk_ioc_key_arg(void __user *uarg, void *karg, size_t ksize)
+{
+	u32 size;
+	int ret;
+
+	ret = gmrk_ioc_size(uarg, &size);
+	if (ret)
+		return ret;
+	if (size < ksize)
+		return -EINVAL;
+	ret = copy_struct_from_user(karg, ksize, uarg, size);
+	return ret == -E2BIG ? -EINVAL : ret;
+}
+
+/* GMRK_IOC_KEY_GEN (@gen) and GMRK_IOC_KEY_PUB. */
+static long gmrk_ioc_key_pub(struct gmrk_dev *gd, void __user *uarg, bool gen)
+{
+	struct gmrk_key_pub kp;
+	u8 pub[GMRK_SM2_PUB_LEN];
+	long ret;
+
+	BUILD_BUG_ON(sizeof(kp.pub) != GMRK_SM2_PUB_LEN);
+	ret = gmrk_ioc_key_arg(uarg, &kp, sizeof(kp));
+	if (ret)
+		return ret;
+	if (!gd->key_slots)
+		return -EOPNOTSUPP;
+	if (kp.slot >= gd->key_slots)
+		return -EINVAL;
+
+	ret = gmrk_core_key_op(gd, gen ? GMRK_OP_KEY_GEN : GMRK_OP_KEY_PUB,
+			       kp.slot, NULL, 0, pub, sizeof(pub));
+	if (ret)
+		return ret;
+	kp.size = sizeof(kp);
+	memcpy(kp.pub, pub, sizeof(kp.pub));
+	memset(kp.rsvd, 0, sizeof(kp.rsvd));
+	return copy_to_user(uarg, &kp, sizeof(kp)) ? -EFAULT : 0;
+}
+
+static long gmrk_ioc_key_unwrap(struct gmrk_dev *gd, void __user *uarg)
+{
+	struct gmrk_key_unwrap ku;
+	u8 *in = NULL, *msg = NULL;
+	u32 n;
+	long ret;
+
+	/* The uapi spells the card's sizes out: they must agree. */
+	static_assert(GMRK_KEY_OVERHEAD == GMRK_SM2_OVERHEAD);
+	static_assert(GMRK_KEY_UNWRAP_MAX == GMRK_UNWRAP_MAX);
+	ret = gmrk_ioc_key_arg(uarg, &ku, sizeof(ku));
+	if (ret)
+		return ret;
+	if (!gd->key_slots)
+		return -EOPNOTSUPP;
+	if (ku.slot >= gd->key_slots || ku.in_len <= GMRK_SM2_OVERHEAD ||
+	    ku.in_len > GMRK_SM2_OVERHEAD + GMRK_UNWRAP_MAX)
+		return -EINVAL;
+	n = ku.in_len - GMRK_SM2_OVERHEAD;
+	if (ku.out_len < n)
+		return -EINVAL;
+
+	in = kmalloc(ku.in_len, GFP_KERNEL);
+	msg = kzalloc(n, GFP_KERNEL);
+	if (!in || !msg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (copy_from_user(in, u64_to_user_ptr(ku.in), ku.in_len)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = gmrk_core_key_op(gd, GMRK_OP_KEY_UNWRAP, ku.slot, in, ku.in_len,
+			       msg, n);
+	if (ret)
+		goto out;
+	if (copy_to_user(u64_to_user_ptr(ku.out), msg, n)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ku.size = sizeof(ku);
+	ku.out_len = n;
+	ret = copy_to_user(uarg, &ku, sizeof(ku)) ? -EFAULT : 0;
+out:
+	/* The kernel's copy of the message (and, for tidiness, its input). */
+	kfree_sensitive(msg);
+	kfree_sensitive(in);
+	return ret;
+}
+
+static long gmrk_ioc_key_destroy(struct gmrk_dev *gd, void __user *uarg)
+{
+	struct gmrk_key_slot ks;
+	long ret;
+
+	ret = gmrk_ioc_key_arg(uarg, &ks, sizeof(ks));
+	if (ret)
+		return ret;
+	if (!gd->key_slots)
+		return -EOPNOTSUPP;
+	if (ks.slot >= gd->key_slots)
+		return -EINVAL;
+	return gmrk_core_key_op(gd, GMRK_OP_KEY_DESTROY, ks.slot, NULL, 0,
+				NULL, 0);
+}
+
 static long gmrk_cdev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -120,6 +238,10 @@ static long gmrk_cdev_ioctl(struct file *file, unsigned int cmd,
 	case GMRK_IOC_INFO:
 	case GMRK_IOC_STATS:
 	case GMRK_IOC_RESET_STATS:
+	case GMRK_IOC_KEY_GEN:
+	case GMRK_IOC_KEY_PUB:
+	case GMRK_IOC_KEY_UNWRAP:
+	case GMRK_IOC_KEY_DESTROY:
 		break;
 	default:
 		return -ENOTTY;
@@ -133,6 +255,19 @@ static long gmrk_cdev_ioctl(struct file *file, unsigned int cmd,
 		return gmrk_ioc_info(gd, uarg);
 	case GMRK_IOC_STATS:
 		return gmrk_ioc_stats(gd, uarg);
+	case GMRK_IOC_KEY_PUB:
+		return gmrk_ioc_key_pub(gd, uarg, false);
+	case GMRK_IOC_KEY_UNWRAP:
+		return gmrk_ioc_key_unwrap(gd, uarg);
+	/* Creating and erasing keys changes the device for everyone. */
+	case GMRK_IOC_KEY_GEN:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return gmrk_ioc_key_pub(gd, uarg, true);
+	case GMRK_IOC_KEY_DESTROY:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return gmrk_ioc_key_destroy(gd, uarg);
 	default:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;

@@ -9,6 +9,12 @@
  * device's result, or, whenever the device cannot deliver one (error
  * status, timeout, reset, removal), by redoing it in software.
  *
+ * Key-slot commands (GMRK_OP_KEY_*, gmrk_core_key_op()) travel the same
+ * rings, timeouts, resets and removals as requests, but have a waiting
+ * caller instead of a callback and are never redone in software: the
+ * private key exists only in the device, so a command the device does not
+ * answer ends with an error.
+ *
  * Job ownership: a request is in exactly one of these places at a time,
  * and moving it between them happens under the lock of the place it
  * leaves: a queue's job table (q->lock), the device backlog (gd->lock), or
@@ -16,6 +22,7 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/idr.h>
@@ -23,6 +30,8 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/srcu.h>
@@ -68,9 +77,20 @@ const char *gmrk_state_name(enum gmrk_dev_state state)
 	return "unknown";
 }
 
-static unsigned long gmrk_timeout_jiffies(void)
+/* How long @job may take, in jiffies; 0: no limit. */
+static unsigned long gmrk_job_tmo(const struct gmrk_job *job)
 {
-	return msecs_to_jiffies(READ_ONCE(gmrk_job_timeout_ms));
+	unsigned int ms = job->rctx->req ? READ_ONCE(gmrk_job_timeout_ms) :
+					   READ_ONCE(gmrk_key_timeout_ms);
+
+	return ms ? msecs_to_jiffies(ms) : 0;
+}
+
+static bool gmrk_job_expired(const struct gmrk_job *job)
+{
+	unsigned long tmo = gmrk_job_tmo(job);
+
+	return tmo && time_after(jiffies, job->submitted + tmo);
 }
 
 /* ---- Request DMA mapping ---- */
@@ -251,15 +271,12 @@ static u32 gmrk_ring_mask(const struct gmrk_queue *q)
 	return 2 * q->size - 1;
 }
 
-static void gmrk_fill_desc(struct gmrk_desc *d, struct aead_request *req,
-			   struct gmrk_rctx *rctx, u64 cookie)
+static void gmrk_fill_desc(struct gmrk_desc *d, struct gmrk_rctx *rctx,
+			   u64 cookie)
 {
 	memset(d, 0, sizeof(*d));
 	d->opcode = rctx->p.opcode;
 	d->alg = rctx->p.alg;
-	d->key_len = rctx->p.key_len;
-	d->tag_len = rctx->p.tag_len;
-	d->iv_len = GMRK_IV_LEN;
 	d->flags = GMRK_DF_IRQ | (rctx->use_sgl ? GMRK_DF_SGL : 0);
 	d->aad_len = cpu_to_le32(rctx->aad_len);
 	d->data_len = cpu_to_le32(rctx->data_len);
@@ -270,12 +287,20 @@ static void gmrk_fill_desc(struct gmrk_desc *d, struct aead_request *req,
 	d->src_addr = cpu_to_le64(rctx->src_addr);
 	d->dst_addr = cpu_to_le64(rctx->dst_addr);
 	d->cookie = cpu_to_le64(cookie);
-	memcpy(d->iv, req->iv, GMRK_IV_LEN);
+	if (!rctx->req) {
+		/* A key command: a slot instead of key, tag and IV. */
+		d->slot = cpu_to_le16(rctx->p.slot);
+		return;
+	}
+	d->key_len = rctx->p.key_len;
+	d->tag_len = rctx->p.tag_len;
+	d->iv_len = GMRK_IV_LEN;
+	memcpy(d->iv, rctx->req->iv, GMRK_IV_LEN);
 	memcpy(d->key, rctx->p.key, rctx->p.key_len);
 }
 
-/* Under q->lock: put @req on the ring if the queue takes jobs and has room. */
-static bool gmrk_post_locked(struct gmrk_queue *q, struct aead_request *req)
+/* Under q->lock: put @rctx on the ring if the queue takes jobs and has room. */
+static bool gmrk_post_locked(struct gmrk_queue *q, struct gmrk_rctx *rctx)
 {
 	struct gmrk_dev *gd = q->gd;
 	struct gmrk_job *job;
@@ -290,15 +315,14 @@ static bool gmrk_post_locked(struct gmrk_queue *q, struct aead_request *req)
 
 	__set_bit(slot, q->job_map);
 	job = &q->jobs[slot];
-	job->req = req;
+	job->rctx = rctx;
 	job->cookie = (++q->seq << GMRK_COOKIE_SLOT_BITS) | slot;
 	job->submitted = jiffies;
 
 	/* The slot about to be reused has been fetched; forget its wipe. */
 	if (((q->sq_tail - q->sq_clean) & mask) >= q->size)
 		q->sq_clean = (q->sq_clean + 1) & mask;
-	gmrk_fill_desc(&q->sq[q->sq_tail & (q->size - 1)], req,
-		       gmrk_rctx(req), job->cookie);
+	gmrk_fill_desc(&q->sq[q->sq_tail & (q->size - 1)], rctx, job->cookie);
 	q->sq_tail = (q->sq_tail + 1) & mask;
 	q->inflight++;
 	atomic_inc(&gd->inflight);
@@ -310,7 +334,7 @@ static bool gmrk_post_locked(struct gmrk_queue *q, struct aead_request *req)
 }
 
 /* Try every queue, starting with this CPU's. */
-static bool gmrk_post_any(struct gmrk_dev *gd, struct aead_request *req,
+static bool gmrk_post_any(struct gmrk_dev *gd, struct gmrk_rctx *rctx,
 			  bool count_busy)
 {
 	unsigned int start = raw_smp_processor_id() % gd->num_queues;
@@ -321,7 +345,7 @@ static bool gmrk_post_any(struct gmrk_dev *gd, struct aead_request *req,
 		struct gmrk_queue *q = &gd->queues[(start + i) % gd->num_queues];
 
 		spin_lock_bh(&q->lock);
-		ok = gmrk_post_locked(q, req);
+		ok = gmrk_post_locked(q, rctx);
 		spin_unlock_bh(&q->lock);
 	}
 	if (!ok && count_busy) {
@@ -347,11 +371,19 @@ static void gmrk_redo_sw(struct gmrk_dev *gd, struct aead_request *req)
 	gmrk_aead_complete(req, err);
 }
 
-/* A job the device completed with @status (outside all locks). */
-static void gmrk_finish(struct gmrk_dev *gd, struct aead_request *req)
-{
-	struct gmrk_rctx *rctx = gmrk_rctx(req);
+static void gmrk_key_finish(struct gmrk_dev *gd, struct gmrk_rctx *rctx);
+static void gmrk_key_end(struct gmrk_dev *gd, struct gmrk_rctx *rctx,
+			 int err);
 
+/* A job the device completed with @status (outside all locks). */
+static void gmrk_finish(struct gmrk_dev *gd, struct gmrk_rctx *rctx)
+{
+	struct aead_request *req = rctx->req;
+
+	if (!req) {
+		gmrk_key_finish(gd, rctx);
+		return;
+	}
 	gmrk_unmap(gd, rctx);
 	switch (rctx->status) {
 	case GMRK_ST_OK:
@@ -376,13 +408,23 @@ static void gmrk_finish(struct gmrk_dev *gd, struct aead_request *req)
 	}
 }
 
-/* Requests taken off the device without a result: redo in software. */
-static void gmrk_redo_list(struct gmrk_dev *gd, struct list_head *list)
+/*
+ * Requests taken off the device without a result: redo in software. Key
+ * commands cannot be redone anywhere: they end with @key_err (-ETIMEDOUT
+ * instead of -EIO for one that was past its timeout).
+ */
+static void gmrk_redo_list(struct gmrk_dev *gd, struct list_head *list,
+			   int key_err)
 {
 	struct gmrk_rctx *rctx, *tmp;
 
 	list_for_each_entry_safe(rctx, tmp, list, node) {
 		list_del(&rctx->node);
+		if (!rctx->req) {
+			gmrk_key_end(gd, rctx, key_err == -EIO && rctx->expired ?
+					       -ETIMEDOUT : key_err);
+			continue;
+		}
 		gmrk_unmap(gd, rctx);
 		gmrk_redo_sw(gd, rctx->req);
 	}
@@ -406,21 +448,31 @@ static void gmrk_wipe_fetched(struct gmrk_queue *q, u32 sq_head)
 	}
 }
 
+/* Is @status the device's answer to the job (not a device failure)? */
+static bool gmrk_status_answer(const struct gmrk_rctx *rctx, u16 status)
+{
+	if (status == GMRK_ST_OK || status == GMRK_ST_EBADMSG)
+		return true;
+	/* For a key command, an empty or an occupied slot is an answer. */
+	return !rctx->req &&
+	       (status == GMRK_ST_ENOKEY || status == GMRK_ST_EEXIST);
+}
+
 /* Under q->lock: job @slot completed with @status; move it to @done. */
 static void gmrk_job_done(struct gmrk_queue *q, u32 slot, u16 status,
 			  struct list_head *done)
 {
 	struct gmrk_job *job = &q->jobs[slot];
-	struct gmrk_rctx *rctx = gmrk_rctx(job->req);
+	struct gmrk_rctx *rctx = job->rctx;
 
 	rctx->status = status;
 	list_add_tail(&rctx->node, done);
-	job->req = NULL;
+	job->rctx = NULL;
 	__clear_bit(slot, q->job_map);
 	q->inflight--;
 	atomic_dec(&q->gd->inflight);
 
-	if (status == GMRK_ST_OK || status == GMRK_ST_EBADMSG) {
+	if (gmrk_status_answer(rctx, status)) {
 		q->c.jobs++;
 		q->c.bytes += rctx->aad_len + rctx->data_len;
 	} else {
@@ -435,7 +487,7 @@ static void gmrk_finish_list(struct gmrk_dev *gd, struct list_head *list)
 
 	list_for_each_entry_safe(rctx, tmp, list, node) {
 		list_del(&rctx->node);
-		gmrk_finish(gd, rctx->req);
+		gmrk_finish(gd, rctx);
 	}
 }
 
@@ -532,7 +584,7 @@ static void gmrk_backlog_run(struct gmrk_dev *gd)
 			rctx->backlogged = false;
 			aead_request_complete(rctx->req, -EINPROGRESS);
 		}
-		if (gmrk_post_any(gd, rctx->req, false))
+		if (gmrk_post_any(gd, rctx, false))
 			continue;
 
 		spin_lock_bh(&gd->lock);
@@ -544,7 +596,7 @@ static void gmrk_backlog_run(struct gmrk_dev *gd)
 			queue_work(gmrk_wq, &gd->backlog_work);
 		break;
 	}
-	gmrk_redo_list(gd, &sw);
+	gmrk_redo_list(gd, &sw, -ENODEV);	/* requests only, no key commands */
 }
 
 static void gmrk_backlog_work_fn(struct work_struct *work)
@@ -587,7 +639,7 @@ static int gmrk_submit_dev(struct gmrk_dev *gd, struct aead_request *req)
 		     GFP_KERNEL : GFP_ATOMIC))
 		return 1;
 
-	if (gmrk_post_any(gd, req, true))
+	if (gmrk_post_any(gd, rctx, true))
 		return -EINPROGRESS;
 
 	if (flags & CRYPTO_TFM_REQ_MAY_BACKLOG) {
@@ -647,6 +699,310 @@ int gmrk_core_submit(struct aead_request *req)
 	}
 	srcu_read_unlock(&gmrk_srcu, idx);
 	return ret;
+}
+
+/* ---- Key-slot commands ---- */
+
+/* While a device is resetting or its rings are full, look again this often. */
+#define GMRK_KEY_RETRY_MS	5
+/* The watchdog ends a key command at its timeout; the caller waits longer. */
+#define GMRK_KEY_WAIT_SLACK_MS	10000
+/* ...in steps, so that a long wait does not look like a hung task. */
+#define GMRK_KEY_WAIT_STEP_MS	10000
+
+/*
+ * One key command. Two references while it is on a ring: the caller's,
+ * and the job's, dropped when the job ends (gmrk_key_end()). A caller
+ * killed while waiting drops its own, and the buffers live on until the
+ * device is done with them.
+ */
+struct gmrk_key_cmd {
+	refcount_t ref;
+	struct completion done;
+	int err;
+	void *src;			/* kmalloc()ed: DMA-safe */
+	void *dst;
+	dma_addr_t src_dma;
+	dma_addr_t dst_dma;
+	bool mapped;
+	struct gmrk_rctx rctx;		/* last: it ends in an aead_request */
+};
+
+static struct gmrk_key_cmd *gmrk_key_cmd(struct gmrk_rctx *rctx)
+{
+	return container_of(rctx, struct gmrk_key_cmd, rctx);
+}
+
+static void gmrk_key_cmd_put(struct gmrk_key_cmd *kc)
+{
+	if (!refcount_dec_and_test(&kc->ref))
+		return;
+	/* The message of an unwrap, and nothing else to keep either. */
+	kfree_sensitive(kc->dst);
+	kfree_sensitive(kc->src);
+	kfree(kc);
+}
+
+static int gmrk_key_map(struct gmrk_dev *gd, struct gmrk_key_cmd *kc)
+{
+	struct gmrk_rctx *rctx = &kc->rctx;
+	struct device *dev = gd->dma_dev;
+
+	rctx->src_addr = 0;
+	rctx->dst_addr = 0;
+	if (rctx->src_bytes) {
+		kc->src_dma = dma_map_single(dev, kc->src, rctx->src_bytes,
+					     DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, kc->src_dma))
+			return -ENOMEM;
+		rctx->src_addr = kc->src_dma;
+	}
+	if (rctx->dst_bytes) {
+		kc->dst_dma = dma_map_single(dev, kc->dst, rctx->dst_bytes,
+					     DMA_FROM_DEVICE);
+		if (dma_mapping_error(dev, kc->dst_dma)) {
+			if (rctx->src_bytes)
+				dma_unmap_single(dev, kc->src_dma,
+						 rctx->src_bytes, DMA_TO_DEVICE);
+			return -ENOMEM;
+		}
+		rctx->dst_addr = kc->dst_dma;
+	}
+	kc->mapped = true;
+	return 0;
+}
+
+static void gmrk_key_unmap(struct gmrk_dev *gd, struct gmrk_key_cmd *kc)
+{
+	struct gmrk_rctx *rctx = &kc->rctx;
+
+	if (!kc->mapped)
+		return;
+	if (rctx->src_bytes)
+		dma_unmap_single(gd->dma_dev, kc->src_dma, rctx->src_bytes,
+				 DMA_TO_DEVICE);
+	if (rctx->dst_bytes)
+		dma_unmap_single(gd->dma_dev, kc->dst_dma, rctx->dst_bytes,
+				 DMA_FROM_DEVICE);
+	kc->mapped = false;
+}
+
+/* The job of a key command ended with @err: wake the caller. */
+static void gmrk_key_end(struct gmrk_dev *gd, struct gmrk_rctx *rctx, int err)
+{
+	struct gmrk_key_cmd *kc = gmrk_key_cmd(rctx);
+
+	gmrk_key_unmap(gd, kc);
+	/* Nothing of a failed command may pass for a result. */
+	if (err && rctx->dst_bytes)
+		memzero_explicit(kc->dst, rctx->dst_bytes);
+	kc->err = err;
+	complete(&kc->done);
+	gmrk_key_cmd_put(kc);
+}
+
+/* The device answered a key command (outside all locks). */
+static void gmrk_key_finish(struct gmrk_dev *gd, struct gmrk_rctx *rctx)
+{
+	int err;
+
+	switch (rctx->status) {
+	case GMRK_ST_OK:
+		err = 0;
+		break;
+	case GMRK_ST_EBADMSG:
+		atomic64_inc(&gd->auth_failures);
+		err = -EBADMSG;
+		break;
+	case GMRK_ST_ENOKEY:
+		err = -ENOKEY;
+		break;
+	case GMRK_ST_EEXIST:
+		err = -EEXIST;
+		break;
+	case GMRK_ST_EINVAL:
+		err = -EINVAL;
+		break;
+	default:
+		/* EDMA, EDEV, ...: the device failed; nothing to fall back on. */
+		err = -EIO;
+		break;
+	}
+	if (gmrk_status_answer(rctx, rctx->status)) {
+		atomic64_inc(&gd->jobs);
+		atomic64_add(rctx->data_len, &gd->bytes);
+	} else {
+		atomic64_inc(&gd->errors);
+	}
+	gmrk_key_end(gd, rctx, err);
+}
+
+/* What a key command carries, checked against the contract of gmrk_hw.h. */
+static int gmrk_key_lengths(u8 opcode, u32 src_len, u32 dst_len,
+			    u32 *data_len)
+{
+	switch (opcode) {
+	case GMRK_OP_KEY_GEN:
+	case GMRK_OP_KEY_PUB:
+		*data_len = GMRK_SM2_PUB_LEN;
+		return src_len || dst_len != GMRK_SM2_PUB_LEN ? -EINVAL : 0;
+	case GMRK_OP_KEY_UNWRAP:
+		if (src_len <= GMRK_SM2_OVERHEAD ||
+		    src_len > GMRK_SM2_OVERHEAD + GMRK_UNWRAP_MAX ||
+		    dst_len != src_len - GMRK_SM2_OVERHEAD)
+			return -EINVAL;
+		*data_len = dst_len;
+		return 0;
+	case GMRK_OP_KEY_DESTROY:
+		*data_len = 0;
+		return src_len || dst_len ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Put @kc on a ring of @gd. Mapping and posting happen in one SRCU read
+ * section: removal waits for it (synchronize_srcu()) before it takes the
+ * jobs back, so a posted command is always found, and nothing is mapped
+ * on a device that is going away.
+ * Return: 0 (posted), -EAGAIN (resetting or rings full: try again), or
+ * the final error.
+ */
+static int gmrk_key_post(struct gmrk_dev *gd, struct gmrk_key_cmd *kc)
+{
+	int idx, ret;
+
+	idx = srcu_read_lock(&gmrk_srcu);
+	switch (READ_ONCE(gd->state)) {
+	case GMRK_DS_ONLINE:
+		ret = gmrk_key_map(gd, kc);
+		if (ret)
+			break;
+		/* The job's reference: it may end before gmrk_post_any() returns. */
+		refcount_inc(&kc->ref);
+		if (!gmrk_post_any(gd, &kc->rctx, true)) {
+			refcount_dec(&kc->ref);
+			gmrk_key_unmap(gd, kc);
+			ret = -EAGAIN;
+		}
+		break;
+	case GMRK_DS_REMOVING:
+		ret = -ENODEV;
+		break;
+	case GMRK_DS_FAILED:
+		ret = -EIO;
+		break;
+	default:		/* being brought up or reset */
+		ret = -EAGAIN;
+		break;
+	}
+	srcu_read_unlock(&gmrk_srcu, idx);
+	return ret;
+}
+
+int gmrk_core_key_op(struct gmrk_dev *gd, u8 opcode, u16 slot,
+		     const void *src, u32 src_len, void *dst, u32 dst_len)
+{
+	unsigned int tmo_ms = READ_ONCE(gmrk_key_timeout_ms);
+	struct gmrk_key_cmd *kc;
+	struct gmrk_rctx *rctx;
+	unsigned long deadline, step;
+	u32 data_len;
+	long left;
+	int ret;
+
+	if (!gd->key_slots)
+		return -EOPNOTSUPP;
+	if (slot >= gd->key_slots ||
+	    gmrk_key_lengths(opcode, src_len, dst_len, &data_len))
+		return -EINVAL;
+
+	kc = kzalloc(sizeof(*kc), GFP_KERNEL);
+	if (!kc)
+		return -ENOMEM;
+	refcount_set(&kc->ref, 1);
+	init_completion(&kc->done);
+	if (src_len)
+		kc->src = kmemdup(src, src_len, GFP_KERNEL);
+	if (dst_len)
+		kc->dst = kzalloc(dst_len, GFP_KERNEL);
+	if ((src_len && !kc->src) || (dst_len && !kc->dst)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rctx = &kc->rctx;
+	rctx->p.opcode = opcode;
+	rctx->p.alg = GMRK_ALG_SM2;
+	rctx->p.slot = slot;
+	rctx->p.cap = GMRK_CAP_KEYSLOTS;
+	rctx->gd = gd;
+	rctx->data_len = data_len;
+	rctx->src_bytes = src_len;
+	rctx->dst_bytes = dst_len;
+
+	/* A resetting device, or full rings, are waited out up to the timeout. */
+	deadline = jiffies + msecs_to_jiffies(tmo_ms);
+	for (;;) {
+		ret = gmrk_key_post(gd, kc);
+		if (ret != -EAGAIN)
+			break;
+		if (tmo_ms && time_after(jiffies, deadline)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		msleep(GMRK_KEY_RETRY_MS);
+	}
+	if (ret)
+		goto out;
+
+	/*
+	 * The job always ends: with the device's answer, or taken back by a
+	 * reset (the watchdog's, at the latest at the timeout) or by removal.
+	 * Past the timeout and some slack the caller stops waiting anyway;
+	 * the buffers stay with the job (its reference) until it ends.
+	 */
+	deadline = jiffies + msecs_to_jiffies(tmo_ms) +
+		   msecs_to_jiffies(GMRK_KEY_WAIT_SLACK_MS);
+	step = msecs_to_jiffies(GMRK_KEY_WAIT_STEP_MS);
+	for (;;) {
+		left = wait_for_completion_killable_timeout(&kc->done, step);
+		if (left > 0)
+			break;
+		if (left < 0) {
+			ret = -EINTR;
+			goto out;
+		}
+		if (tmo_ms && time_after(jiffies, deadline)) {
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+	}
+	ret = kc->err;
+	if (!ret && dst_len)
+		memcpy(dst, kc->dst, dst_len);
+out:
+	gmrk_key_cmd_put(kc);
+	return ret;
+}
+
+u32 gmrk_dev_key_slot_map(struct gmrk_dev *gd)
+{
+	u32 map = 0;
+	int idx;
+
+	if (!gd->key_slots)
+		return 0;
+	/* Removal waits for this before the transport lets go of registers. */
+	idx = srcu_read_lock(&gmrk_srcu);
+	if (READ_ONCE(gd->state) != GMRK_DS_REMOVING)
+		map = gmrk_rd(gd, GMRK_REG_KEY_SLOT_MAP) &
+		      GENMASK(gd->key_slots - 1, 0);
+	srcu_read_unlock(&gmrk_srcu, idx);
+	return map;
 }
 
 /* ---- Device bring-up, reset, recovery ---- */
@@ -750,7 +1106,6 @@ static unsigned int gmrk_queue_take_back(struct gmrk_queue *q,
 					 struct list_head *done,
 					 struct list_head *redo)
 {
-	unsigned long tmo = gmrk_timeout_jiffies();
 	unsigned int slot, i, expired = 0;
 
 	if (!q->cq || !q->jobs || !q->job_map)
@@ -768,10 +1123,11 @@ static unsigned int gmrk_queue_take_back(struct gmrk_queue *q,
 	for_each_set_bit(slot, q->job_map, q->size) {
 		struct gmrk_job *job = &q->jobs[slot];
 
-		if (tmo && time_after(jiffies, job->submitted + tmo))
+		job->rctx->expired = gmrk_job_expired(job);
+		if (job->rctx->expired)
 			expired++;
-		list_add_tail(&gmrk_rctx(job->req)->node, redo);
-		job->req = NULL;
+		list_add_tail(&job->rctx->node, redo);
+		job->rctx = NULL;
 	}
 	bitmap_zero(q->job_map, q->size);
 	atomic_sub(q->inflight, &q->gd->inflight);
@@ -829,7 +1185,7 @@ static void gmrk_reset_work_fn(struct work_struct *work)
 	mutex_unlock(&gd->reset_lock);
 
 	gmrk_finish_list(gd, &done);
-	gmrk_redo_list(gd, &redo);
+	gmrk_redo_list(gd, &redo, -EIO);
 	if (!atomic_read(&gd->inflight))
 		wake_up(&gd->drain_wq);
 	gmrk_backlog_run(gd);
@@ -849,15 +1205,15 @@ static unsigned long gmrk_watchdog_period(struct gmrk_dev *gd)
 	return msecs_to_jiffies(clamp(ms, 10u, 1000u));
 }
 
-/* Is the oldest job on @q older than the timeout? */
-static bool gmrk_queue_expired(struct gmrk_queue *q, unsigned long tmo)
+/* Is a job on @q older than its timeout? */
+static bool gmrk_queue_expired(struct gmrk_queue *q)
 {
 	unsigned int slot;
 	bool expired = false;
 
 	spin_lock_bh(&q->lock);
 	for_each_set_bit(slot, q->job_map, q->size) {
-		if (time_after(jiffies, q->jobs[slot].submitted + tmo)) {
+		if (gmrk_job_expired(&q->jobs[slot])) {
 			expired = true;
 			break;
 		}
@@ -870,7 +1226,6 @@ static void gmrk_watchdog_fn(struct work_struct *work)
 {
 	struct gmrk_dev *gd = container_of(to_delayed_work(work),
 					   struct gmrk_dev, watchdog);
-	unsigned long tmo = gmrk_timeout_jiffies();
 	bool reset = false;
 	unsigned int i;
 
@@ -880,7 +1235,7 @@ static void gmrk_watchdog_fn(struct work_struct *work)
 		for (i = 0; i < gd->num_queues && !reset; i++) {
 			/* A lost interrupt is not a timeout: look first. */
 			gmrk_queue_reap(&gd->queues[i]);
-			if (tmo && gmrk_queue_expired(&gd->queues[i], tmo))
+			if (gmrk_queue_expired(&gd->queues[i]))
 				reset = true;
 		}
 		if (reset)
@@ -982,6 +1337,19 @@ static int gmrk_dev_probe_regs(struct gmrk_dev *gd)
 	}
 	gd->num_queues = nq;
 	gd->depth = min_t(u32, depth, GMRK_MAX_DEPTH);
+
+	gd->key_slots = 0;
+	if (gd->caps & GMRK_CAP_KEYSLOTS) {
+		u32 slots = gmrk_rd(gd, GMRK_REG_KEY_SLOTS);
+
+		if (slots && slots <= GMRK_MAX_KEY_SLOTS) {
+			gd->key_slots = slots;
+		} else {
+			dev_warn(gd->dma_dev, "device reports %u key slots; key slots not used\n",
+				 slots);
+			gd->caps &= ~GMRK_CAP_KEYSLOTS;
+		}
+	}
 	return 0;
 }
 
@@ -1145,7 +1513,7 @@ static void gmrk_dev_teardown(struct gmrk_dev *gd, bool surprise)
 	cancel_work_sync(&gd->backlog_work);
 
 	gmrk_finish_list(gd, &done);
-	gmrk_redo_list(gd, &left);
+	gmrk_redo_list(gd, &left, -ENODEV);
 	gmrk_backlog_run(gd);		/* state REMOVING: all to software */
 
 	gmrk_debugfs_remove(gd);

@@ -44,6 +44,7 @@
 extern unsigned int gmrk_job_timeout_ms;
 extern unsigned int gmrk_sw_threshold;
 extern unsigned int gmrk_max_backlog;
+extern unsigned int gmrk_key_timeout_ms;
 
 extern struct workqueue_struct *gmrk_wq;
 
@@ -55,26 +56,30 @@ enum gmrk_dev_state {
 	GMRK_DS_REMOVING,	/* gmrk_dev_remove() running */
 };
 
-/* What the AEAD glue hands the core for one request. */
+/* What the AEAD glue (or a key command) hands the core for one job. */
 struct gmrk_job_params {
-	u8 opcode;		/* GMRK_OP_ENCRYPT / GMRK_OP_DECRYPT */
+	u8 opcode;		/* GMRK_OP_ENCRYPT / GMRK_OP_DECRYPT / GMRK_OP_KEY_* */
 	u8 alg;			/* enum gmrk_alg */
 	u8 key_len;
 	u8 tag_len;
+	u16 slot;		/* key slot of a GMRK_OP_KEY_* command */
 	u32 cap;		/* GMRK_CAP_* the device must offer */
 	const u8 *key;		/* tfm context; copied into the descriptor */
 };
 
 /*
- * Per-request context (the aead_request's __ctx). The fallback request
- * must stay last: the software implementation's own context follows it.
+ * Per-job context: an aead_request's __ctx, or part of a key command
+ * (gmrk_core.c, struct gmrk_key_cmd; @req is NULL then). The fallback
+ * request must stay last: the software implementation's own context
+ * follows it.
  */
 struct gmrk_rctx {
 	struct gmrk_job_params p;
-	struct aead_request *req;
+	struct aead_request *req;	/* NULL: a key command */
 	struct gmrk_dev *gd;		/* device the request was given to */
 	struct list_head node;		/* gd->backlog, or a list of finished jobs */
 	u16 status;			/* GMRK_ST_* of the completion */
+	bool expired;			/* taken back after its timeout */
 	bool backlogged;		/* told -EBUSY: owes -EINPROGRESS */
 	bool inplace;
 	bool use_sgl;
@@ -99,7 +104,7 @@ struct gmrk_rctx {
 };
 
 struct gmrk_job {
-	struct aead_request *req;	/* NULL: slot free */
+	struct gmrk_rctx *rctx;		/* NULL: slot free */
 	u64 cookie;
 	unsigned long submitted;	/* jiffies */
 };
@@ -149,6 +154,7 @@ struct gmrk_dev {
 	u32 num_queues;
 	u32 depth;
 	u32 max_data;
+	u32 key_slots;		/* 0 without GMRK_CAP_KEYSLOTS */
 
 	spinlock_t lock;		/* state, backlog */
 	enum gmrk_dev_state state;
@@ -217,6 +223,25 @@ int gmrk_core_submit(struct aead_request *req);
 void gmrk_dev_put(struct gmrk_dev *gd);
 struct gmrk_dev *gmrk_dev_get_by_minor(int minor);
 void gmrk_dev_reset_stats(struct gmrk_dev *gd);
+/*
+ * gmrk_core_key_op() - run one key-slot command on @gd and wait for it
+ * @opcode: GMRK_OP_KEY_GEN, _PUB, _UNWRAP or _DESTROY
+ * @slot: key slot, below gd->key_slots
+ * @src: UNWRAP: the ciphertext (C1 || C3 || C2), else NULL
+ * @src_len: UNWRAP: GMRK_SM2_OVERHEAD + 1 .. GMRK_UNWRAP_MAX bytes, else 0
+ * @dst: GEN, PUB: GMRK_SM2_PUB_LEN bytes; UNWRAP: the message; else NULL
+ * @dst_len: GEN, PUB: GMRK_SM2_PUB_LEN; UNWRAP: @src_len - GMRK_SM2_OVERHEAD
+ *
+ * Never done in software: the private key exists only in the device.
+ * May sleep. @dst is written only on success.
+ * Return: 0, -EOPNOTSUPP (no key slots), -EINVAL, -ENOKEY, -EEXIST,
+ * -EBADMSG, -ETIMEDOUT, -EIO (device error, or dropped by a reset),
+ * -ENODEV (device removed), -EINTR (fatal signal), -ENOMEM.
+ */
+int gmrk_core_key_op(struct gmrk_dev *gd, u8 opcode, u16 slot,
+		     const void *src, u32 src_len, void *dst, u32 dst_len);
+/* GMRK_REG_KEY_SLOT_MAP as the device reports it now (0 when removed). */
+u32 gmrk_dev_key_slot_map(struct gmrk_dev *gd);
 
 /* gmrk_aead.c */
 int gmrk_aead_register(void);

@@ -65,6 +65,8 @@ static int gmrk_info_show(struct seq_file *m, void *unused)
 	seq_printf(m, "queues %u\n", gd->num_queues);
 	seq_printf(m, "depth %u\n", gd->depth);
 	seq_printf(m, "max_data %u\n", gd->max_data);
+	seq_printf(m, "key_slots %u\n", gd->key_slots);
+	seq_printf(m, "key_slot_map %#x\n", gmrk_dev_key_slot_map(gd));
 	seq_printf(m, "state %s\n", gmrk_state_name(READ_ONCE(gd->state)));
 	spin_lock_bh(&gd->lock);
 	seq_printf(m, "backlog %u\n", gd->backlog_len);

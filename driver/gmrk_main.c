@@ -28,6 +28,11 @@ module_param_named(max_backlog, gmrk_max_backlog, uint, 0644);
 MODULE_PARM_DESC(max_backlog,
 		 "Requests a device holds back when its rings are full; beyond, software");
 
+unsigned int gmrk_key_timeout_ms = GMRK_KEY_OP_TIMEOUT_MS;
+module_param_named(key_timeout_ms, gmrk_key_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(key_timeout_ms,
+		 "Fail a key-slot command with ETIMEDOUT and reset the device after this many ms (0: never)");
+
 static int __init gmrk_init(void)
 {
 	int ret;

@@ -5,8 +5,10 @@
  * Devices are created and deleted through the bus attributes
  *	echo "ID [QUEUES [DEPTH]]" > /sys/bus/gmrk_sim/new_device
  *	echo "ID" > /sys/bus/gmrk_sim/del_device
- * (the netdevsim pattern). Each device implements the register file of
- * gmrk_hw.h in memory and executes jobs in software (gmrk_sim_exec.c); the
+ * (the netdevsim pattern); a new device gets the number of SM2 key slots in
+ * the sim_key_slots module parameter. Each device implements the register
+ * file of gmrk_hw.h in memory and executes jobs in software
+ * (gmrk_sim_exec.c, key slots in gmrk_sim_keys.c); the
  * bus driver binds it to the gmrk core through gmrk_transport.h exactly as
  * the PCI driver binds a card. Fault injection knobs live in debugfs under
  * gmrk_sim/simID/. Documentation/gmrk/emulation-device.rst has the details.
@@ -19,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -30,6 +33,14 @@
 #include "gmrk_transport.h"
 
 #define GMRK_SIM_NAME	"gmrk_sim"
+
+static unsigned int gmrk_sim_key_slots = GMRK_SIM_DEF_KEY_SLOTS;
+module_param_named(sim_key_slots, gmrk_sim_key_slots, uint, 0644);
+MODULE_PARM_DESC(sim_key_slots,
+		 "SM2 key slots of emulation devices created from now on (0..32, 0: none)");
+
+/* Whether SM2 and SM3 passed their self-test at load: else no key slots. */
+static bool gmrk_sim_keys_ok;
 
 static DEFINE_MUTEX(gmrk_sim_lock);	/* the device table, bus enable */
 static struct gmrk_sim_dev *gmrk_sim_devs[GMRK_SIM_MAX_ID + 1];
@@ -63,6 +74,9 @@ static void gmrk_sim_regs_reset(struct gmrk_sim_dev *sim)
 	gmrk_sim_set_reg(sim, GMRK_REG_NUM_QUEUES, sim->num_queues);
 	gmrk_sim_set_reg(sim, GMRK_REG_MAX_DEPTH, sim->max_depth);
 	gmrk_sim_set_reg(sim, GMRK_REG_MAX_DATA, GMRK_SIM_MAX_DATA);
+	/* The key slots are non-volatile: a reset leaves them as they are. */
+	gmrk_sim_set_reg(sim, GMRK_REG_KEY_SLOTS, sim->key_slots);
+	gmrk_sim_set_reg(sim, GMRK_REG_KEY_SLOT_MAP, sim->key_map);
 	for (i = 0; i < sim->num_queues; i++) {
 		struct gmrk_sim_queue *q = &sim->queues[i];
 
@@ -471,6 +485,7 @@ static void gmrk_sim_release(struct device *dev)
 {
 	struct gmrk_sim_dev *sim = to_gmrk_sim(dev);
 
+	gmrk_sim_keys_free(sim);
 	kfree(sim->queues);
 	kfree(sim);
 }
@@ -501,11 +516,14 @@ static void gmrk_sim_shutdown(struct gmrk_sim_dev *sim)
 	}
 	for (i = 0; i < sim->num_queues; i++)
 		gmrk_sim_exec_free(&sim->queues[i]);
+	/* No job runs any more: the keys die with the device. */
+	gmrk_sim_keys_free(sim);
 }
 
 static struct gmrk_sim_dev *gmrk_sim_dev_new(unsigned int id,
 					     unsigned int num_queues,
-					     unsigned int depth)
+					     unsigned int depth,
+					     unsigned int key_slots)
 {
 	struct gmrk_sim_dev *sim;
 	unsigned int i;
@@ -555,6 +573,9 @@ static struct gmrk_sim_dev *gmrk_sim_dev_new(unsigned int id,
 		if (err)
 			goto err_shutdown;
 	}
+	err = gmrk_sim_keys_init(sim, key_slots);
+	if (err)
+		goto err_shutdown;
 	sim->caps = gmrk_sim_exec_caps(sim);
 	gmrk_sim_regs_reset(sim);
 	gmrk_sim_set_reg(sim, GMRK_REG_STATUS, GMRK_STATUS_READY);
@@ -618,6 +639,7 @@ static ssize_t new_device_store(struct bus_type *bus, const char *buf,
 				size_t count)
 {
 	unsigned int v[3] = { 0, GMRK_SIM_DEF_QUEUES, GMRK_SIM_DEF_DEPTH };
+	unsigned int slots = READ_ONCE(gmrk_sim_key_slots);
 	struct gmrk_sim_dev *sim;
 	int n, err;
 
@@ -632,6 +654,13 @@ static ssize_t new_device_store(struct bus_type *bus, const char *buf,
 				    GMRK_MIN_DEPTH, GMRK_MAX_DEPTH);
 		return -EINVAL;
 	}
+	if (slots > GMRK_MAX_KEY_SLOTS) {
+		pr_info_ratelimited(GMRK_SIM_NAME ": sim_key_slots %u: at most %u\n",
+				    slots, GMRK_MAX_KEY_SLOTS);
+		return -EINVAL;
+	}
+	if (!gmrk_sim_keys_ok)
+		slots = 0;
 
 	mutex_lock(&gmrk_sim_lock);
 	if (!gmrk_sim_enabled) {
@@ -639,7 +668,7 @@ static ssize_t new_device_store(struct bus_type *bus, const char *buf,
 	} else if (gmrk_sim_devs[v[0]]) {
 		err = -EEXIST;
 	} else {
-		sim = gmrk_sim_dev_new(v[0], v[1], v[2]);
+		sim = gmrk_sim_dev_new(v[0], v[1], v[2], slots);
 		err = PTR_ERR_OR_ZERO(sim);
 		if (!err)
 			gmrk_sim_devs[v[0]] = sim;
@@ -692,6 +721,12 @@ static struct bus_type gmrk_sim_bus = {
 int gmrk_sim_init(void)
 {
 	int err;
+
+	err = gmrk_sim_keys_selftest();
+	gmrk_sim_keys_ok = !err;
+	if (err)
+		pr_warn(GMRK_SIM_NAME ": SM2/SM3 self-test failed (%d): emulation devices have no key slots\n",
+			err);
 
 	err = bus_register(&gmrk_sim_bus);
 	if (err)

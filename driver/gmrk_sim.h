@@ -29,6 +29,7 @@
 #define GMRK_SIM_MAX_DATA	SZ_1M	/* MAX_DATA register */
 #define GMRK_SIM_NUM_REGS	(GMRK_BAR_SIZE / 4)
 #define GMRK_SIM_NUM_ALGS	3	/* GMRK_ALG_AES_GCM .. GMRK_ALG_CHACHAPOLY */
+#define GMRK_SIM_DEF_KEY_SLOTS	8
 
 /* sim->flags */
 enum {
@@ -42,6 +43,7 @@ struct aead_request;
 struct dentry;
 struct gmrk_dev;
 struct gmrk_sim_dev;
+struct gmrk_sim_keys;
 
 /* A descriptor the device has fetched and not yet completed. */
 struct gmrk_sim_job {
@@ -111,6 +113,15 @@ struct gmrk_sim_dev {
 	atomic64_t jobs;
 	atomic64_t errors;
 
+	/*
+	 * Key slots (gmrk_sim_keys.c). Non-volatile: a reset leaves them, the
+	 * device's deletion zeroes them. @key_map mirrors KEY_SLOT_MAP for
+	 * the register file's reset, under @lock.
+	 */
+	unsigned int key_slots;		/* 0: no GMRK_CAP_KEYSLOTS */
+	u32 key_map;
+	struct gmrk_sim_keys *keys;
+
 	/* The driver side: set once gmrk_dev_add() returned, under @lock. */
 	struct gmrk_dev *gd;
 	int probe_err;		/* why the driver did not bind */
@@ -145,6 +156,20 @@ void gmrk_sim_exec_free(struct gmrk_sim_queue *q);
 u32 gmrk_sim_exec_caps(struct gmrk_sim_dev *sim);
 bool gmrk_sim_ring_ok(u64 addr, u64 len);
 void gmrk_sim_queue_work(struct work_struct *work);
+
+/* gmrk_sim_keys.c: the slots and SM2 (GB/T 32918) on sm2p256v1 */
+int gmrk_sim_keys_selftest(void);
+int gmrk_sim_keys_init(struct gmrk_sim_dev *sim, unsigned int slots);
+void gmrk_sim_keys_free(struct gmrk_sim_dev *sim);
+/* GMRK_ST_* of the command; @slot is below sim->key_slots. */
+u16 gmrk_sim_key_gen(struct gmrk_sim_dev *sim, unsigned int slot,
+		     u8 pub[GMRK_SM2_PUB_LEN]);
+u16 gmrk_sim_key_pub(struct gmrk_sim_dev *sim, unsigned int slot,
+		     u8 pub[GMRK_SM2_PUB_LEN]);
+/* @in: C1 || C3 || C2 of @in_len bytes; @out: in_len - GMRK_SM2_OVERHEAD. */
+u16 gmrk_sim_key_unwrap(struct gmrk_sim_dev *sim, unsigned int slot,
+			const u8 *in, u32 in_len, u8 *out);
+u16 gmrk_sim_key_destroy(struct gmrk_sim_dev *sim, unsigned int slot);
 
 static inline void gmrk_sim_kick(struct gmrk_sim_queue *q)
 {

@@ -6,9 +6,10 @@
  * (or anything else that may let the queue make progress) queues it; it
  * fetches descriptors from the submission ring while the completion ring
  * has room, executes them one by one with the kernel's synchronous software
- * AEADs, writes the completions and raises the queue interrupt by calling
- * gmrk_dev_queue_irq(). A work item never runs concurrently with itself, so
- * everything marked "executor private" in gmrk_sim.h needs no lock.
+ * AEADs (key-slot commands with gmrk_sim_keys.c), writes the completions
+ * and raises the queue interrupt by calling gmrk_dev_queue_irq(). A work
+ * item never runs concurrently with itself, so everything marked "executor
+ * private" in gmrk_sim.h needs no lock.
  *
  * Memory is reached the way a device would reach it: from the bus address
  * in the descriptor. The emulation device only works with dma-direct
@@ -361,6 +362,88 @@ out:
 	return st;
 }
 
+/*
+ * A key-slot command (GMRK_OP_KEY_*): contiguous buffers only, every field
+ * as gmrk_hw.h lays down, checked before any data moves. The fault knobs
+ * act on these jobs as on any other.
+ */
+static u16 gmrk_sim_key_job(struct gmrk_sim_queue *q, const struct gmrk_desc *d)
+{
+	struct gmrk_sim_dev *sim = q->sim;
+	u32 data_len = le32_to_cpu(d->data_len);
+	u32 src_len = le32_to_cpu(d->src_len);
+	u32 dst_len = le32_to_cpu(d->dst_len);
+	u64 src = le64_to_cpu(d->src_addr);
+	u64 dst = le64_to_cpu(d->dst_addr);
+	unsigned int slot = le16_to_cpu(d->slot);
+	u8 in[GMRK_SM2_OVERHEAD + GMRK_UNWRAP_MAX];
+	u8 out[GMRK_SM2_PUB_LEN];	/* a public key or a message */
+	u32 in_len = 0, out_len = 0;
+	u16 st;
+
+	static_assert(GMRK_UNWRAP_MAX <= GMRK_SM2_PUB_LEN);
+
+	/* A device without key slots does not know these opcodes. */
+	if (!(sim->caps & GMRK_CAP_KEYSLOTS))
+		return GMRK_ST_EINVAL;
+	if (atomic_dec_if_positive(&sim->fail_next) >= 0)
+		return GMRK_ST_EDEV;
+
+	if (d->alg != GMRK_ALG_SM2 || (d->flags & ~GMRK_DF_IRQ) ||
+	    d->key_len || d->tag_len || d->iv_len || d->aad_len ||
+	    slot >= sim->key_slots)
+		return GMRK_ST_EINVAL;
+	switch (d->opcode) {
+	case GMRK_OP_KEY_GEN:
+	case GMRK_OP_KEY_PUB:
+		if (src_len || data_len != GMRK_SM2_PUB_LEN ||
+		    dst_len < GMRK_SM2_PUB_LEN)
+			return GMRK_ST_EINVAL;
+		out_len = GMRK_SM2_PUB_LEN;
+		break;
+	case GMRK_OP_KEY_UNWRAP:
+		if (!data_len || data_len > GMRK_UNWRAP_MAX ||
+		    src_len != GMRK_SM2_OVERHEAD + data_len || dst_len < data_len)
+			return GMRK_ST_EINVAL;
+		in_len = src_len;
+		out_len = data_len;
+		break;
+	default:	/* GMRK_OP_KEY_DESTROY */
+		if (src_len || dst_len || data_len)
+			return GMRK_ST_EINVAL;
+		break;
+	}
+	if (!gmrk_sim_is_ram(src, in_len) || !gmrk_sim_is_ram(dst, out_len))
+		return GMRK_ST_EDMA;
+	if (in_len && !gmrk_sim_dma(src, in, in_len, false))
+		return GMRK_ST_EDMA;
+
+	switch (d->opcode) {
+	case GMRK_OP_KEY_GEN:
+		st = gmrk_sim_key_gen(sim, slot, out);
+		break;
+	case GMRK_OP_KEY_PUB:
+		st = gmrk_sim_key_pub(sim, slot, out);
+		break;
+	case GMRK_OP_KEY_UNWRAP:
+		st = gmrk_sim_key_unwrap(sim, slot, in, in_len, out);
+		break;
+	default:
+		st = gmrk_sim_key_destroy(sim, slot);
+		break;
+	}
+
+	if (st == GMRK_ST_OK && out_len) {
+		if (atomic_dec_if_positive(&sim->corrupt_next) >= 0)
+			out[0] ^= 0x01;
+		if (!gmrk_sim_dma(dst, out, out_len, true))
+			st = GMRK_ST_EDMA;
+	}
+	memzero_explicit(in, sizeof(in));
+	memzero_explicit(out, sizeof(out));
+	return st;
+}
+
 /* Sleep for the injected latency, ending early if the job is being dropped. */
 static void gmrk_sim_delay(struct gmrk_sim_queue *q, u32 gen)
 {
@@ -519,6 +602,11 @@ static u16 gmrk_sim_exec(struct gmrk_sim_queue *q, const struct gmrk_desc *d)
 	case GMRK_OP_ENCRYPT:
 	case GMRK_OP_DECRYPT:
 		return gmrk_sim_crypt(q, d);
+	case GMRK_OP_KEY_GEN:
+	case GMRK_OP_KEY_PUB:
+	case GMRK_OP_KEY_UNWRAP:
+	case GMRK_OP_KEY_DESTROY:
+		return gmrk_sim_key_job(q, d);
 	default:
 		return GMRK_ST_EINVAL;
 	}
@@ -623,14 +711,17 @@ void gmrk_sim_queue_work(struct work_struct *work)
 
 /*
  * The capabilities the device offers: the algorithms the kernel can
- * compute. The lazily allocated ones are instantiated once here, which
- * also runs the kernel's self-test of the software instance before the
- * driver core starts using the device.
+ * compute, and key slots if it has any. The lazily allocated algorithms are
+ * instantiated once here, which also runs the kernel's self-test of the
+ * software instance before the driver core starts using the device.
  */
 u32 gmrk_sim_exec_caps(struct gmrk_sim_dev *sim)
 {
 	u32 caps = GMRK_CAP_SG;
 	unsigned int i, qid;
+
+	if (sim->key_slots)
+		caps |= GMRK_CAP_KEYSLOTS;
 
 	for (i = 0; i < GMRK_SIM_NUM_ALGS; i++) {
 		bool ok = true;
