@@ -3,10 +3,9 @@
  * Error codes and messages: every failing call returns -GMRK_E_* and, when
  * the caller passed a gmrk_error, says in one line what went wrong and
  * where ("error decrypting key file 'stream1.key': sm4-gcm: message
- * authentication failed").
+ * authentication failed"). gmrk__err() and gmrk__err_sys() fill it; they
+ * are lib/keys' (lib/internal.h), shared with the key providers.
  */
-#include <stdio.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -36,49 +35,4 @@ const char *gmrk_strerror(int code)
 	if (code >= GMRK_E_MAX)
 		return "unknown error";
 	return gmrk_errstr[code];
-}
-
-static int gmrk_verr(gmrk_error *err, int code, int sys_errno,
-		     const char *fmt, va_list ap)
-{
-	if (err) {
-		err->code = code;
-		err->sys_errno = sys_errno;
-		vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	}
-	return -code;
-}
-
-int gmrk__err(gmrk_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = gmrk_verr(err, code, 0, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int gmrk__err_sys(gmrk_error *err, int sys_errno, const char *fmt, ...)
-{
-	char head[GMRK_ERRMSG_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
-	va_end(ap);
-	gmrk__err(err, GMRK_E_IO, "%.200s: %s", head, strerror(sys_errno));
-	if (err)
-		err->sys_errno = sys_errno;
-	return -GMRK_E_IO;
-}
-
-void gmrk__err_clear(gmrk_error *err)
-{
-	if (err) {
-		err->code = 0;
-		err->sys_errno = 0;
-		err->message[0] = '\0';
-	}
 }

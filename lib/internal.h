@@ -40,11 +40,15 @@ struct gcry_cipher_handle;
 
 /* ---------------------------------------------------------------- errors */
 
-int gmrk__err(gmrk_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int gmrk__err_sys(gmrk_error *err, int sys_errno, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void gmrk__err_clear(gmrk_error *err);
+/*
+ * Fill @err (when not NULL) and return -@code; _sys: GMRK_E_IO with ":
+ * strerror(sys_errno)" appended. One implementation for the library and
+ * its providers, which build on their own too: lib/keys/keyio.c's.
+ */
+#include "keys/keyio.h"
+#define gmrk__err	gmrk_keys__err
+#define gmrk__err_sys	gmrk_keys__err_sys
+#define gmrk__err_clear	gmrk_keys__err_clear
 
 /* ---------------------------------------------------------------- util */
 
@@ -89,8 +93,10 @@ struct gmrk_aead {
 	enum gmrk_cipher cipher;
 	size_t keylen;
 	uint8_t key[GMRK_MAXKEY];
-	struct evp_cipher_ctx_st *enc, *dec;	/* GMRK_SOFT_IMPL=openssl */
-	struct gcry_cipher_handle *gcry;	/* libgcrypt (default) */
+	struct evp_cipher_ctx_st *enc, *dec;	/* OpenSSL EVP */
+	struct gcry_cipher_handle *gcry;	/* libgcrypt */
+	/* with both: requests of this many bytes and more go to EVP (lib/soft.c) */
+	size_t evp_from;
 	struct gmrk_sm4gcm *sm4;
 	struct gmrk_afslot af[GMRK_AF_COUNT];
 };
@@ -161,10 +167,11 @@ void gmrk__account(struct gmrk_ctx *ctx, enum gmrk_backend b, size_t bytes,
 /* --------------------------------------------------------------- context */
 
 enum gmrk_ek_kind { GMRK_EK_NONE = 0, GMRK_EK_RAW = 1, GMRK_EK_PASSPHRASE = 2,
-		   GMRK_EK_SM2 = 3, GMRK_EK_TPM = 4 };
+		   GMRK_EK_SM2 = 3, GMRK_EK_TPM = 4, GMRK_EK_CARD = 5 };
 
 struct gmrk_ek_sm2;	/* SM2 key pair + pincode (lib/masterkey.c) */
 struct gmrk_ek_tpm;	/* TPM settings (lib/masterkey.c) */
+struct gmrk_ek_card;	/* card key slot (lib/masterkey.c, lib/cardkey.c) */
 
 struct gmrk_ek {
 	enum gmrk_ek_kind kind;
@@ -178,6 +185,8 @@ struct gmrk_ek {
 	 */
 	struct gmrk_ek_sm2 *sm2;
 	struct gmrk_ek_tpm *tpm;
+	/* GMRK_EK_CARD: the configured slot (and device); no secret here */
+	struct gmrk_ek_card *card;
 };
 
 struct gmrk_counters {
@@ -204,8 +213,8 @@ struct gmrk_ctx {
 	bool af_seen[GMRK_AF_COUNT][GMRK_CIPHER_COUNT];	/* a bind ever worked */
 	struct gmrk_aead *raw[GMRK_CIPHER_COUNT];	/* last raw-API key per cipher */
 	struct gmrk_counters st;
-	/* nonce randomness, refilled from getrandom() */
-	uint8_t rnd[4092];	/* a multiple of GMRK_NONCE_LEN */
+	/* nonce randomness, refilled from OpenSSL's DRBG (lib/ctx.c) */
+	uint8_t rnd[16380];	/* a multiple of GMRK_NONCE_LEN */
 	size_t rnd_pos;
 	unsigned int rnd_gen;
 };
@@ -218,8 +227,30 @@ void gmrk__raw_free(struct gmrk_ctx *ctx);
 /* bumped in the child at every fork() */
 unsigned int gmrk__fork_gen(void);
 
-/* 12 fresh random bytes; getrandom() buffered, discarded across fork() */
-int gmrk__nonce(struct gmrk_ctx *ctx, uint8_t nonce[GMRK_NONCE_LEN]);
+/* gmrk__fork_gen()'s counter; read directly only once a refill registered it */
+extern unsigned int gmrk__forks __attribute__((visibility("hidden")));
+int gmrk__nonce_refill(struct gmrk_ctx *ctx);
+
+/*
+ * A block's nonce: *@nonce points at 12 fresh random bytes in @ctx's
+ * buffer (DRBG output, discarded across fork()), valid until the next draw
+ * from @ctx. The first draw always refills (rnd_pos starts at the end),
+ * and a refill registers the fork handler before it reads the counter.
+ */
+static inline int gmrk__nonce_draw(struct gmrk_ctx *ctx, const uint8_t **nonce)
+{
+	if (__builtin_expect(ctx->rnd_pos > sizeof(ctx->rnd) - GMRK_NONCE_LEN ||
+			     __atomic_load_n(&gmrk__forks, __ATOMIC_RELAXED) !=
+			     ctx->rnd_gen, 0)) {
+		int rc = gmrk__nonce_refill(ctx);
+
+		if (rc)
+			return rc;
+	}
+	*nonce = ctx->rnd + ctx->rnd_pos;
+	ctx->rnd_pos += GMRK_NONCE_LEN;
+	return 0;
+}
 
 /* master key (lib/masterkey.c) */
 int gmrk__ek_load(struct gmrk_ek *ek, const struct gmrk_config *cfg,
@@ -247,10 +278,21 @@ int gmrk__ek_sm2_wrap(struct gmrk_ek *ek, const uint8_t *secret, uint8_t *out,
 int gmrk__ek_sm2_unwrap(struct gmrk_ek *ek, const uint8_t *in, size_t len,
 			uint8_t *secret, const char *path, const char *asset,
 			gmrk_error *err);
+struct gmrk_kf_entry;
+/*
+ * Card: wraps @e->secret to the configured slot's public key (read from
+ * the card) into @e->wrapped, filling @e->card_slot and @e->card_pub; with
+ * @verify the card unwraps it once before it is used. Unwraps @e->wrapped
+ * into @e->secret on whichever /dev/gmrkN holds @e->card_pub.
+ */
+int gmrk__ek_card_wrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e, bool verify,
+		       const char *path, const char *asset, gmrk_error *err);
+int gmrk__ek_card_unwrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e,
+			 const char *path, const char *asset, gmrk_error *err);
 
 /* ------------------------------------------------------------------ keys */
 
-#define GMRK_KEY_MAX_VERSIONS 16
+/* GMRK_KEY_MAX_VERSIONS is public (gmrk_key_add_version's limit) */
 
 struct gmrk_keyver {
 	uint32_t version;
@@ -283,7 +325,15 @@ int gmrk__key_aead(gmrk_key *key, struct gmrk_keyver *kv, enum gmrk_cipher c,
 /* provider sm2: salt, 2-byte length W, W bytes of SM2-wrapped secret */
 #define GMRK_KF_SECRET		32
 #define GMRK_KF_WRAPPED_MAX	192	/* GMRK_SM2_WRAPPED_MAX, checked in key.c */
-#define GMRK_KF_PARAMS_MAX	(GMRK_KF_SALT + 2 + GMRK_KF_WRAPPED_MAX)
+/*
+ * provider card: salt, slot (2), the slot's public key (65), W (2), W
+ * bytes of raw C1 || C3 || C2 (98 .. GMRK_CARD_RAW_MAX, lib/cardkey.h)
+ */
+#define GMRK_KF_CARD_PUB	65
+#define GMRK_KF_CARD_FIXED	(GMRK_KF_SALT + 2 + GMRK_KF_CARD_PUB + 2)
+#define GMRK_KF_CARD_RAW_MIN	98
+#define GMRK_KF_CARD_RAW_MAX	161
+#define GMRK_KF_PARAMS_MAX	(GMRK_KF_CARD_FIXED + GMRK_KF_CARD_RAW_MAX)
 
 struct gmrk_kf_entry {
 	unsigned int provider;
@@ -298,9 +348,11 @@ struct gmrk_kf_entry {
 	uint8_t sealed[GMRK_KF_SEALED];
 	const uint8_t *aad;		/* points into the parsed buffer */
 	size_t aadlen;
-	uint8_t wrapped[GMRK_KF_WRAPPED_MAX];	/* sm2 only */
-	size_t wrappedlen;			/* sm2 only */
-	uint8_t secret[GMRK_KF_SECRET];		/* sm2: unwrapped, never stored */
+	uint8_t wrapped[GMRK_KF_WRAPPED_MAX];	/* sm2 (DER), card (raw) */
+	size_t wrappedlen;			/* sm2, card */
+	uint8_t secret[GMRK_KF_SECRET];		/* sm2, card: unwrapped, never stored */
+	unsigned int card_slot;			/* card only */
+	uint8_t card_pub[GMRK_KF_CARD_PUB];	/* card only */
 };
 
 /* parse one entry at @buf; *used = its length */
@@ -309,16 +361,22 @@ int gmrk__kf_parse(const uint8_t *buf, size_t len, struct gmrk_kf_entry *e,
 /* encode @e's header (the AAD) into @buf; returns its length */
 size_t gmrk__kf_encode_head(const struct gmrk_kf_entry *e, uint8_t *buf,
 			    size_t cap);
+/* key file I/O: lib/keys/keyio.c's, with the key file's size limit and name */
 int gmrk__kf_read(const char *path, uint8_t **buf, size_t *len,
 		  gmrk_error *err);
+/* a new key file, never over an existing one (link()) */
 int gmrk__kf_write_new(const char *path, const uint8_t *buf, size_t len,
 		       gmrk_error *err);
 /*
- * Master-key rotation only (gmrk_key_rewrap): temp file, fsync, rename over
- * @path, fsync the directory; the one place a key file is replaced.
+ * Rewrites an existing key file (gmrk_key_rewrap, gmrk_key_add_version,
+ * gmrk_key_drop_versions): temp file, fsync, rename over @path, fsync the
+ * directory. Call it holding gmrk__kf_lock(@path) since before the read
+ * the new contents come from, so no other rewrite is lost.
  */
 int gmrk__kf_replace(const char *path, const uint8_t *buf, size_t len,
 		     gmrk_error *err);
+/* exclusive lock on key file @path for read-change-replace; close() the fd */
+int gmrk__kf_lock(const char *path, gmrk_error *err);
 
 /* ---------------------------------------------------------------- format */
 
@@ -334,22 +392,21 @@ struct gmrk_hdr {
 	uint32_t payload_len;
 };
 
-void gmrk__hdr_encode(const struct gmrk_hdr *h, uint8_t out[GMRK_HEADER_LEN]);
 /* 0, -GMRK_E_PLAINTEXT (no magic), -CORRUPT, -TRUNCATED, -UNSUPPORTED */
 int gmrk__hdr_decode(const uint8_t *in, size_t len, struct gmrk_hdr *h,
 		     gmrk_error *err);
-/* AAD = header || position (8, big endian) || caller's AD */
-size_t gmrk__block_aad(uint8_t *buf, const uint8_t hdr[GMRK_HEADER_LEN],
-		       uint64_t position, const void *ad, size_t adlen);
+/*
+ * Sealing writes the header, and the AAD = header || position (8, big
+ * endian) || caller's AD, in lib/block.c.
+ */
 
 /* the block operations on one gmrk_block, shared by single and batch calls */
 struct gmrk_prep {
 	struct gmrk_aead *aead;
 	struct gmrk_req req;
 	uint8_t *aadbuf;	/* heap when larger than stack[] */
-	uint8_t hdr[GMRK_HEADER_LEN];
 	bool plaintext;		/* open: pass through, no crypto */
-	uint8_t stack[GMRK_AAD_STACK];	/* last: prep clears what is before it */
+	uint8_t stack[GMRK_AAD_STACK];	/* the AAD when it fits */
 };
 int gmrk__seal_prep(gmrk_ctx *ctx, gmrk_key *key, struct gmrk_block *b,
 		    struct gmrk_prep *p, gmrk_error *err);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Key files: the codec of one entry and crash-safe file I/O.
+ * Key files: the codec of one entry, and their file I/O (lib/keys/keyio.c).
  *
  * Byte layout (Documentation/gmrk/block-format.rst, "Key files"):
  *
  *   0   8  magic 89 47 4D 52 4B 4B 45 59 ("\x89GMRKKEY")
  *   8   1  format version (1)
- *   9   1  provider (1 ek-hkdf, 2 ek-scrypt, 3 sm2, 4 tpm; later: card)
+ *   9   1  provider (1 ek-hkdf, 2 ek-scrypt, 3 sm2, 4 tpm, 5 card)
  *  10   1  wrap cipher (block format cipher ids)
  *  11   1  asset name length A (1..255)
  *  12   4  key version, big endian
@@ -26,20 +26,18 @@
  *   ek-scrypt     41  salt, log2(N) (1), r (4), p (4)
  *   sm2       34 + W  salt, W (2), W bytes: the SM2-wrapped 32-byte secret
  *                     (DER SM2Cipher, 1 <= W <= 192)
+ *   card     101 + W  salt, slot (2), the slot's public key 04||X||Y (65),
+ *                     W (2), W bytes: the secret SM2-wrapped to that key,
+ *                     raw C1 || C3 || C2 as the card takes it (98..161)
  * P was always a field of its own, so the variable sm2 length needs no
  * new format version: files of providers 1 and 2 are unchanged, and an
- * older libgmrk reports providers 3 and 4 as not supported.
+ * older libgmrk reports providers 3, 4 and 5 as not supported.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "cardkey.h"
 #include "internal.h"
+#include "keys/keyio.h"
 
 static const uint8_t gmrk_kf_magic[GMRK_KF_MAGIC_LEN] = {
 	0x89, 'G', 'M', 'R', 'K', 'K', 'E', 'Y'
@@ -58,6 +56,8 @@ static size_t gmrk_kf_params_len(unsigned int provider, size_t wrappedlen)
 		return GMRK_KF_SALT + 1 + 4 + 4;
 	case GMRK_PROVIDER_SM2:
 		return GMRK_KF_SALT + 2 + wrappedlen;
+	case GMRK_PROVIDER_CARD:
+		return GMRK_KF_CARD_FIXED + wrappedlen;
 	default:
 		return 0;
 	}
@@ -96,9 +96,9 @@ int gmrk__kf_parse(const uint8_t *buf, size_t len, struct gmrk_kf_entry *e,
 	if (!gmrk__cipher_valid(e->wrap))
 		return gmrk__err(err, GMRK_E_UNSUPPORTED,
 				 "key file '%s': unknown wrap cipher %u", name, buf[10]);
-	/* sm2's exact length is checked below, once its W is readable */
+	/* sm2's and card's exact length is checked below, once W is readable */
 	if (!A || S != GMRK_KF_SEALED ||
-	    (e->provider == GMRK_PROVIDER_SM2 ?
+	    (e->provider == GMRK_PROVIDER_SM2 || e->provider == GMRK_PROVIDER_CARD ?
 	     P < gmrk_kf_params_len(e->provider, 1) || P > GMRK_KF_PARAMS_MAX :
 	     P != gmrk_kf_params_len(e->provider, 0)))
 		return gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': corrupt header", name);
@@ -129,6 +129,20 @@ int gmrk__kf_parse(const uint8_t *buf, size_t len, struct gmrk_kf_entry *e,
 					 "key file '%s': corrupt sm2 parameters", name);
 		memcpy(e->wrapped, q + GMRK_KF_SALT + 2, e->wrappedlen);
 	}
+	if (e->provider == GMRK_PROVIDER_CARD) {
+		const uint8_t *c = q + GMRK_KF_SALT;
+
+		e->card_slot = gmrk__get_be16(c);
+		memcpy(e->card_pub, c + 2, GMRK_KF_CARD_PUB);
+		e->wrappedlen = gmrk__get_be16(c + 2 + GMRK_KF_CARD_PUB);
+		/* a slot the hardware contract cannot have, a point not 04||X||Y */
+		if (e->card_slot >= GMRK_CARD_SLOTS_MAX || e->card_pub[0] != 0x04 ||
+		    e->wrappedlen < GMRK_KF_CARD_RAW_MIN || e->wrappedlen > GMRK_KF_CARD_RAW_MAX ||
+		    P != gmrk_kf_params_len(e->provider, e->wrappedlen))
+			return gmrk__err(err, GMRK_E_CORRUPT,
+					 "key file '%s': corrupt card parameters", name);
+		memcpy(e->wrapped, c + 4 + GMRK_KF_CARD_PUB, e->wrappedlen);
+	}
 	q += P;
 	memcpy(e->nonce, q, GMRK_NONCE_LEN);
 	memcpy(e->sealed, q + GMRK_NONCE_LEN, GMRK_KF_SEALED);
@@ -153,6 +167,10 @@ size_t gmrk__kf_encode_head(const struct gmrk_kf_entry *e, uint8_t *buf,
 	if (e->provider == GMRK_PROVIDER_SM2 &&
 	    (!e->wrappedlen || e->wrappedlen > GMRK_KF_WRAPPED_MAX))
 		return 0;
+	if (e->provider == GMRK_PROVIDER_CARD &&
+	    (e->wrappedlen < GMRK_KF_CARD_RAW_MIN || e->wrappedlen > GMRK_KF_CARD_RAW_MAX ||
+	     e->card_slot >= GMRK_CARD_SLOTS_MAX))
+		return 0;
 	memcpy(buf, gmrk_kf_magic, GMRK_KF_MAGIC_LEN);
 	buf[8] = 1;
 	buf[9] = (uint8_t)e->provider;
@@ -174,195 +192,41 @@ size_t gmrk__kf_encode_head(const struct gmrk_kf_entry *e, uint8_t *buf,
 		gmrk__put_be16(q + GMRK_KF_SALT, (uint16_t)e->wrappedlen);
 		memcpy(q + GMRK_KF_SALT + 2, e->wrapped, e->wrappedlen);
 	}
+	if (e->provider == GMRK_PROVIDER_CARD) {
+		uint8_t *c = q + GMRK_KF_SALT;
+
+		gmrk__put_be16(c, (uint16_t)e->card_slot);
+		memcpy(c + 2, e->card_pub, GMRK_KF_CARD_PUB);
+		gmrk__put_be16(c + 2 + GMRK_KF_CARD_PUB, (uint16_t)e->wrappedlen);
+		memcpy(c + 4 + GMRK_KF_CARD_PUB, e->wrapped, e->wrappedlen);
+	}
 	return GMRK_KF_FIXED + A + P;
 }
 
+/*
+ * The file I/O is lib/keys' (keyio.c), which the providers' own files use
+ * too: one implementation of the private-file read and of the crash-safe
+ * writes, here with the key file's size limit and name.
+ */
 int gmrk__kf_read(const char *path, uint8_t **out, size_t *outlen,
 		  gmrk_error *err)
 {
-	struct stat st;
-	uint8_t *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return gmrk__err(err, GMRK_E_NOENT, "key file '%s' does not exist", path);
-		return gmrk__err_sys(err, errno, "key file '%s'", path);
-	}
-	if (fstat(fd, &st)) {
-		rc = gmrk__err_sys(err, errno, "key file '%s'", path);
-		goto out_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': not a regular file", path);
-		goto out_fd;
-	}
-	if (st.st_mode & 077) {
-		rc = gmrk__err(err, GMRK_E_PERM,
-			       "key file '%s' is accessible by group or others (mode %04o): chmod 600 it",
-			       path, (unsigned int)(st.st_mode & 07777));
-		goto out_fd;
-	}
-	if (st.st_size > GMRK_KF_MAX) {
-		rc = gmrk__err(err, GMRK_E_CORRUPT, "key file '%s': too large", path);
-		goto out_fd;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
-		goto out_fd;
-	}
-	while (len <= (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = gmrk__err_sys(err, errno, "key file '%s'", path);
-			free(buf);
-			goto out_fd;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	*out = buf;
-	*outlen = len;
-out_fd:
-	close(fd);
-	return rc;
+	return gmrk_keys__read_file(path, GMRK_KF_MAX, "key file", out, outlen, err);
 }
 
-static int gmrk_write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int gmrk_fsync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, rc = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd))
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return rc;
-}
-
-/*
- * Writes a new key file: a temporary file in the same directory (mode
- * 0600), written and fsynced, then link()ed to its name, which fails if
- * that name exists (another process created it first: never overwrite a
- * key), then the directory is fsynced. A crash leaves either no key file
- * or a complete one, plus at worst a stray "*.tmp.XXXXXX".
- */
 int gmrk__kf_write_new(const char *path, const uint8_t *buf, size_t len,
 		       gmrk_error *err)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 12);
-	int fd, rc;
-
-	if (!tmp)
-		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = gmrk__err_sys(err, errno, "cannot create key file '%s'", path);
-		free(tmp);
-		return rc;
-	}
-	rc = fchmod(fd, 0600) ? -errno : 0;
-	if (!rc)
-		rc = gmrk_write_all(fd, buf, len);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && link(tmp, path))
-		rc = -errno;
-	unlink(tmp);
-	free(tmp);
-	if (rc == -EEXIST)
-		return gmrk__err(err, GMRK_E_EXISTS, "key file '%s' already exists", path);
-	if (rc)
-		return gmrk__err_sys(err, -rc, "cannot write key file '%s'", path);
-	rc = gmrk_fsync_dir(path);
-	if (rc)
-		return gmrk__err_sys(err, -rc, "key file '%s': fsync of its directory", path);
-	return 0;
+	return gmrk_keys__write_new(path, buf, len, "key file", err);
 }
 
-/*
- * Replaces key file @path by @buf: the one case a key file is replaced
- * (master-key rotation, gmrk_key_rewrap). A temporary file in the same
- * directory (mode 0600, the old file's owner) is written and fsynced,
- * rename()d over @path (atomic: readers see the old file or the new one,
- * never a mix), then the directory is fsynced so the new name is durable.
- * A crash leaves the old file or the new one, plus at worst a stray
- * "*.tmp.XXXXXX".
- */
 int gmrk__kf_replace(const char *path, const uint8_t *buf, size_t len,
 		     gmrk_error *err)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 12);
-	struct stat st;
-	int fd, rc;
+	return gmrk_keys__replace(path, buf, len, "key file", err);
+}
 
-	if (!tmp)
-		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
-	if (stat(path, &st)) {
-		rc = gmrk__err_sys(err, errno, "key file '%s'", path);
-		free(tmp);
-		return rc;
-	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = gmrk__err_sys(err, errno, "cannot write key file '%s'", path);
-		free(tmp);
-		return rc;
-	}
-	rc = fchmod(fd, 0600) ? -errno : 0;
-	/* keep the owner, so the engine that reads the file still can */
-	if (!rc && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
-	    fchown(fd, st.st_uid, st.st_gid))
-		rc = -errno;
-	if (!rc)
-		rc = gmrk_write_all(fd, buf, len);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	if (rc)
-		return gmrk__err_sys(err, -rc, "cannot write key file '%s'", path);
-	rc = gmrk_fsync_dir(path);
-	if (rc)
-		return gmrk__err_sys(err, -rc, "key file '%s': fsync of its directory", path);
-	return 0;
+int gmrk__kf_lock(const char *path, gmrk_error *err)
+{
+	return gmrk_keys__lock(path, "key file", err);
 }

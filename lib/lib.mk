@@ -12,7 +12,7 @@ GMRK_VERSION := 1.0.0
 LIB_OUT := $(BUILD)/lib
 LIB_SRCS := $(addprefix lib/,error.c util.c cipher.c soft.c afalg.c probe.c \
 	route.c calibrate.c ctx.c masterkey.c keyfile.c key.c format.c block.c \
-	batch.c aead.c db.c)
+	batch.c aead.c db.c cardkey.c)
 LIB_HDRS := lib/include/gmrk/gmrk.h lib/include/gmrk/db.h
 LIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib -fPIC
 LIB_LIBS := -lkcapi -lgcrypt -lcrypto -lpthread
@@ -44,7 +44,8 @@ LIB_PC := $(LIB_OUT)/gmrk.pc
 
 lib: $(LIB_SO) $(LIB_OUT)/libgmrk.so.$(GMRK_SOVERSION) $(LIB_OUT)/libgmrk.so $(LIB_A) $(LIB_PC)
 
-$(LIB_OUT)/obj/%.o: %.c $(LIB_HDRS) $(KEYS_HDRS) lib/internal.h lib/lib.mk
+# lib/cardkey.h: the card's key-slot ioctls (the card master key, gmrk cardkey)
+$(LIB_OUT)/obj/%.o: %.c $(LIB_HDRS) $(KEYS_HDRS) lib/internal.h lib/cardkey.h lib/lib.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(LIB_CFLAGS) -c -o $@ $<

@@ -20,6 +20,15 @@
  * key unsealed at the first gmrk_key_open that needs them
  * (gmrk__ek_ready), so their errors name the key file and asset it was
  * for, and a context that never opens a key never touches the TPM.
+ *
+ * The card provider (gmrk_config.card_key, GMRK_CARD_KEY: "SLOT" or
+ * "gmrkN:SLOT") works like SM2 with the private key inside a gm-rk card's
+ * key slot: each key file's random secret is SM2-encrypted (lib/keys/sm2.c)
+ * to the slot's public key, read from the card, and stored in the raw
+ * C1 || C3 || C2 form the card takes, with the slot and its public key.
+ * Opening finds the /dev/gmrkN whose slot holds that public key (so
+ * renumbered devices do not matter) and has it unwrap the secret
+ * (GMRK_IOC_KEY_UNWRAP, lib/cardkey.c). There is no software fallback.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +39,12 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "cardkey.h"
 #include "internal.h"
 #include "keys/pincode.h"
 #include "keys/sm2.h"
@@ -44,6 +55,11 @@
 _Static_assert(GMRK_KF_WRAPPED_MAX == GMRK_SM2_WRAPPED_MAX,
 	       "key file sm2 parameters must hold any wrapped secret");
 _Static_assert(GMRK_TPM_KEY_LEN == 32, "the TPM key is used as a 32-byte EK");
+_Static_assert(GMRK_KF_CARD_PUB == GMRK_CARD_PUB_LEN, "card public key length");
+_Static_assert(GMRK_KF_CARD_RAW_MIN == GMRK_CARD_OVERHEAD + 1 &&
+	       GMRK_KF_CARD_RAW_MAX == GMRK_CARD_RAW_MAX &&
+	       GMRK_KF_CARD_RAW_MAX <= GMRK_KF_WRAPPED_MAX,
+	       "key file card parameters must hold any raw SM2 ciphertext");
 
 struct gmrk_ek_sm2 {
 	char *public_hex;	/* as configured, or NULL */
@@ -59,6 +75,14 @@ struct gmrk_ek_tpm {
 	struct gmrk_pincode password, srk_password;
 	int pcr;
 	gmrk_error failed;	/* a remembered GMRK_E_WRONG_KEY */
+};
+
+struct gmrk_ek_card {
+	const char *where;	/* "GMRK_CARD_KEY" or "gmrk_config.card_key" */
+	char spec[40];		/* as configured */
+	char dev[16];		/* "gmrkN" the configuration names, or "" */
+	unsigned int slot;
+	char last[16];		/* the device that last did the work: tried first */
 };
 
 int gmrk__ek_classify(const char *s, size_t len, struct gmrk_ek *ek)
@@ -101,6 +125,10 @@ void gmrk__ek_clear(struct gmrk_ek *ek)
 		free(ek->sm2->private_path);
 		gmrk__memzero(ek->sm2, sizeof(*ek->sm2));
 		free(ek->sm2);
+	}
+	if (ek->card) {
+		gmrk__memzero(ek->card, sizeof(*ek->card));
+		free(ek->card);
 	}
 	if (ek->tpm) {
 		gmrk_pincode_clear(&ek->tpm->password);
@@ -370,6 +398,349 @@ int gmrk__ek_sm2_unwrap(struct gmrk_ek *ek, const uint8_t *in, size_t len,
 	return rc ? gmrk_ek_fail(err, &e2, path, asset) : 0;
 }
 
+/* ------------------------------------------------------------- card key */
+
+static int gmrk_ek_card_load(struct gmrk_ek *ek, const char *spec, bool from_env,
+			     gmrk_error *err)
+{
+	struct gmrk_ek_card *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
+	ek->card = c;
+	ek->kind = GMRK_EK_CARD;
+	c->where = from_env ? "GMRK_CARD_KEY" : "gmrk_config.card_key";
+	snprintf(ek->source, sizeof(ek->source), "%s",
+		 from_env ? "environment variable GMRK_CARD_KEY" : "the configured card key");
+	if (gmrk_card_parse_spec(spec, c->dev, &c->slot) || strlen(spec) >= sizeof(c->spec))
+		return gmrk__err(err, GMRK_E_INVAL,
+				 "%s='%.40s': expected SLOT or gmrkN:SLOT (a key slot 0 to %d)",
+				 c->where, spec, GMRK_CARD_SLOTS_MAX - 1);
+	snprintf(c->spec, sizeof(c->spec), "%s", spec);
+	return 0;
+}
+
+/*
+ * "key file 'P' of asset 'A': card key: <what>" for errno @e of an
+ * operation on slot @slot of device @dev; the code says what happened.
+ */
+static int gmrk_card_errno(gmrk_error *err, int e, const char *dev, unsigned int slot,
+			   const char *path, const char *asset)
+{
+	int rc;
+
+	switch (e) {
+	case ENODEV:
+	case ENXIO:
+	case ENOENT:
+		rc = gmrk__err(err, GMRK_E_IO,
+			       "key file '%s' of asset '%s': card key: %s went away (%s); a card-held key has no software fallback",
+			       path, asset, dev, strerror(ENODEV));
+		if (err)
+			err->sys_errno = ENODEV;
+		return rc;
+	case EACCES:
+	case EPERM:
+		return gmrk__err(err, GMRK_E_PERM,
+				 "key file '%s' of asset '%s': card key: permission denied on /dev/%s",
+				 path, asset, dev);
+	case ENOKEY:
+		return gmrk__err(err, GMRK_E_NOKEY,
+				 "key file '%s' of asset '%s': card key: slot %u of %s is empty",
+				 path, asset, slot, dev);
+	case EBADMSG:
+		return gmrk__err(err, GMRK_E_WRONG_KEY,
+				 "key file '%s' of asset '%s': card key: %s slot %u rejected the wrapped secret (another key, or the key file is corrupt)",
+				 path, asset, dev, slot);
+	case EOPNOTSUPP:
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s' of asset '%s': card key: %s has no key slots",
+				 path, asset, dev);
+	case EINVAL:
+		return gmrk__err(err, GMRK_E_INVAL,
+				 "key file '%s' of asset '%s': card key: %s has no slot %u",
+				 path, asset, dev, slot);
+	default:
+		return gmrk__err_sys(err, e, "key file '%s' of asset '%s': card key: %s slot %u",
+				     path, asset, dev, slot);
+	}
+}
+
+static void gmrk_note(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void gmrk_note(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 3 >= cap)
+		return;
+	if (n) {
+		memcpy(buf + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/* what slot @slot of the open device @fd holds: 0 and @pub, or -errno */
+static int gmrk_card_slot_pub(int fd, unsigned int slot, uint8_t pub[GMRK_CARD_PUB_LEN])
+{
+	struct gmrk_card_info ci;
+	int rc = gmrk_card_info(fd, &ci);
+
+	if (rc)
+		return rc;
+	if (!ci.key_slots)
+		return -EOPNOTSUPP;
+	if (slot >= ci.key_slots)
+		return -EINVAL;
+	if (!(ci.slot_map & (1u << slot)))
+		return -ENOKEY;
+	return gmrk_card_pub(fd, slot, pub);
+}
+
+static const char *gmrk_card_what(int e, char *buf, size_t cap, unsigned int slot)
+{
+	switch (e) {
+	case ENOKEY:
+		snprintf(buf, cap, "slot %u empty", slot);
+		break;
+	case EOPNOTSUPP:
+		snprintf(buf, cap, "no key slots");
+		break;
+	case EINVAL:
+		snprintf(buf, cap, "no slot %u", slot);
+		break;
+	case EACCES:
+	case EPERM:
+		snprintf(buf, cap, "permission denied");
+		break;
+	default:
+		snprintf(buf, cap, "%s", strerror(e));
+	}
+	return buf;
+}
+
+/*
+ * The device new key files are wrapped to and its slot's public key: the
+ * configured gmrkN, else the one device with a key in the slot. On success
+ * *@fd is open on it.
+ */
+static int gmrk_card_target(struct gmrk_ek_card *c, struct gmrk_card_dev *dev, int *fd,
+			    uint8_t pub[GMRK_CARD_PUB_LEN], const char *path,
+			    const char *asset, gmrk_error *err)
+{
+	struct gmrk_card_dev devs[GMRK_CARD_DEVS_MAX];
+	char notes[160] = "", what[48], first[16] = "";
+	int n, i, rc, found = 0, denied = -1;
+
+	*fd = -1;
+	if (c->dev[0]) {
+		gmrk_card_dev_from_name(c->dev, dev);
+		rc = gmrk_card_open(dev);
+		if (rc == -ENOENT || rc == -ENXIO || rc == -ENODEV)
+			return gmrk__err(err, GMRK_E_UNSUPPORTED,
+					 "key file '%s' of asset '%s': card key: no device %s (%s=%s); a card-held key needs its card",
+					 path, asset, dev->path, c->where, c->spec);
+		if (rc < 0)
+			return gmrk_card_errno(err, -rc, dev->name, c->slot, path, asset);
+		*fd = rc;
+		rc = gmrk_card_slot_pub(*fd, c->slot, pub);
+		if (rc) {
+			close(*fd);
+			*fd = -1;
+			if (rc == -ENOKEY)
+				return gmrk__err(err, GMRK_E_NOKEY,
+						 "key file '%s' of asset '%s': card key: slot %u of %s is empty (gmrk cardkey generate --device %s --slot %u)",
+						 path, asset, c->slot, dev->name, dev->name, c->slot);
+			return gmrk_card_errno(err, -rc, dev->name, c->slot, path, asset);
+		}
+		return 0;
+	}
+	n = gmrk_card_list(devs, GMRK_CARD_DEVS_MAX);
+	if (n < 0)
+		return gmrk__err_sys(err, -n, "key file '%s' of asset '%s': card key: /dev", path,
+				     asset);
+	if (!n)
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s' of asset '%s': card key: no gm-rk device (/dev/gmrk*) found; a card-held key needs its card",
+				 path, asset);
+	for (i = 0; i < n; i++) {
+		uint8_t p[GMRK_CARD_PUB_LEN];
+		int f = gmrk_card_open(&devs[i]);
+
+		rc = f < 0 ? f : gmrk_card_slot_pub(f, c->slot, p);
+		if (rc) {
+			if (f >= 0)
+				close(f);
+			if ((rc == -EACCES || rc == -EPERM) && denied < 0)
+				denied = i;
+			gmrk_note(notes, sizeof(notes), "%s: %s", devs[i].name,
+				  gmrk_card_what(-rc, what, sizeof(what), c->slot));
+			continue;
+		}
+		if (found++) {
+			close(f);
+			close(*fd);
+			*fd = -1;
+			return gmrk__err(err, GMRK_E_INVAL,
+					 "key file '%s' of asset '%s': card key: %s and %s both hold a key in slot %u: name the device (%s=%s:%u)",
+					 path, asset, first, devs[i].name, c->slot, c->where, first,
+					 c->slot);
+		}
+		*dev = devs[i];
+		*fd = f;
+		snprintf(first, sizeof(first), "%s", devs[i].name);
+		memcpy(pub, p, sizeof(p));
+	}
+	if (found)
+		return 0;
+	if (denied >= 0)
+		return gmrk__err(err, GMRK_E_PERM,
+				 "key file '%s' of asset '%s': card key: permission denied on %s (%s)",
+				 path, asset, devs[denied].path, notes);
+	return gmrk__err(err, GMRK_E_NOKEY,
+			 "key file '%s' of asset '%s': card key: no gm-rk device holds a key in slot %u (%s); gmrk cardkey generate --slot %u",
+			 path, asset, c->slot, notes, c->slot);
+}
+
+int gmrk__ek_card_wrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e, bool verify,
+		       const char *path, const char *asset, gmrk_error *err)
+{
+	struct gmrk_ek_card *c = ek->card;
+	uint8_t pub[GMRK_CARD_PUB_LEN], der[GMRK_SM2_WRAPPED_MAX], back[GMRK_KF_SECRET];
+	char hex[2 * GMRK_CARD_PUB_LEN + 1];
+	struct gmrk_card_dev dev;
+	size_t derlen = 0, n = 0;
+	gmrk_sm2 *k;
+	gmrk_error e2;
+	int fd, rc;
+
+	rc = gmrk_card_target(c, &dev, &fd, pub, path, asset, err);
+	if (rc)
+		return rc;
+	/* the SM2 encryption is lib/keys/sm2.c's, to the key the card reported */
+	gmrk_card_pub_hex(pub, hex);
+	gmrk__err_clear(&e2);
+	k = gmrk_sm2_from_public_hex(hex, &e2);
+	rc = k ? gmrk_sm2_wrap(k, e->secret, GMRK_KF_SECRET, der, sizeof(der), &derlen, &e2) :
+		 -GMRK_E_INVAL;
+	gmrk_sm2_free(k);
+	if (rc) {
+		rc = gmrk__err(err, e2.code ? e2.code : GMRK_E_INVAL,
+			       "key file '%s' of asset '%s': card key: %s slot %u: %s", path, asset,
+			       dev.name, c->slot, e2.message);
+		goto out;
+	}
+	if (gmrk_card_der_to_raw(der, derlen, e->wrapped, sizeof(e->wrapped), &e->wrappedlen)) {
+		rc = gmrk__err(err, GMRK_E_UNSUPPORTED,
+			       "key file '%s' of asset '%s': card key: OpenSSL's SM2 ciphertext is not the expected DER SM2Cipher",
+			       path, asset);
+		goto out;
+	}
+	e->card_slot = c->slot;
+	memcpy(e->card_pub, pub, sizeof(pub));
+	if (verify) {
+		/* the card gives the secret back before any file depends on it */
+		rc = gmrk_card_unwrap(fd, c->slot, e->wrapped, e->wrappedlen, back, sizeof(back), &n);
+		if (rc) {
+			rc = gmrk_card_errno(err, -rc, dev.name, c->slot, path, asset);
+			goto out;
+		}
+		if (n != GMRK_KF_SECRET || CRYPTO_memcmp(back, e->secret, GMRK_KF_SECRET)) {
+			rc = gmrk__err(err, GMRK_E_CORRUPT,
+				       "key file '%s' of asset '%s': card key: %s slot %u did not give the wrapped secret back",
+				       path, asset, dev.name, c->slot);
+			goto out;
+		}
+	}
+	snprintf(c->last, sizeof(c->last), "%s", dev.name);
+out:
+	OPENSSL_cleanse(der, sizeof(der));
+	OPENSSL_cleanse(back, sizeof(back));
+	close(fd);
+	return rc;
+}
+
+int gmrk__ek_card_unwrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e,
+			 const char *path, const char *asset, gmrk_error *err)
+{
+	struct gmrk_ek_card *c = ek->card;
+	struct gmrk_card_dev devs[GMRK_CARD_DEVS_MAX], tmp;
+	char notes[144] = "", what[48];
+	int n, i, j, rc, denied = -1;
+	size_t len = 0;
+
+	OPENSSL_cleanse(e->secret, sizeof(e->secret));
+	if (e->card_slot != c->slot)
+		return gmrk__err(err, GMRK_E_WRONG_KEY,
+				 "key file '%s' of asset '%s': card key: wrapped to slot %u, but %s names slot %u",
+				 path, asset, e->card_slot, c->where, c->slot);
+	n = gmrk_card_list(devs, GMRK_CARD_DEVS_MAX);
+	if (n < 0)
+		return gmrk__err_sys(err, -n, "key file '%s' of asset '%s': card key: /dev", path,
+				     asset);
+	if (!n)
+		return gmrk__err(err, GMRK_E_UNSUPPORTED,
+				 "key file '%s' of asset '%s': card key: no gm-rk device (/dev/gmrk*) found; only the card can unwrap (no software fallback)",
+				 path, asset);
+	/* the device that worked last, then the configured one, then the others */
+	for (j = 0; j < 2; j++) {
+		const char *want = j ? c->last : c->dev;
+
+		for (i = 1; want[0] && i < n; i++)
+			if (!strcmp(devs[i].name, want)) {
+				tmp = devs[i];
+				memmove(devs + 1, devs, (size_t)i * sizeof(devs[0]));
+				devs[0] = tmp;
+				break;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t p[GMRK_CARD_PUB_LEN];
+		int f = gmrk_card_open(&devs[i]);
+
+		rc = f < 0 ? f : gmrk_card_slot_pub(f, c->slot, p);
+		if (!rc && CRYPTO_memcmp(p, e->card_pub, sizeof(p)))
+			rc = 1;
+		if (rc) {
+			if (f >= 0)
+				close(f);
+			if ((rc == -EACCES || rc == -EPERM) && denied < 0)
+				denied = i;
+			if (rc == 1)
+				gmrk_note(notes, sizeof(notes), "%s: slot %u holds another key",
+					  devs[i].name, c->slot);
+			else
+				gmrk_note(notes, sizeof(notes), "%s: %s", devs[i].name,
+					  gmrk_card_what(-rc, what, sizeof(what), c->slot));
+			continue;
+		}
+		rc = gmrk_card_unwrap(f, c->slot, e->wrapped, e->wrappedlen, e->secret,
+				      sizeof(e->secret), &len);
+		close(f);
+		if (rc)
+			return gmrk_card_errno(err, -rc, devs[i].name, c->slot, path, asset);
+		if (len != GMRK_KF_SECRET) {
+			OPENSSL_cleanse(e->secret, sizeof(e->secret));
+			return gmrk__err(err, GMRK_E_CORRUPT,
+					 "key file '%s' of asset '%s': card key: the wrapped secret has %zu bytes, not %d",
+					 path, asset, len, GMRK_KF_SECRET);
+		}
+		snprintf(c->last, sizeof(c->last), "%s", devs[i].name);
+		return 0;
+	}
+	if (denied >= 0)
+		return gmrk__err(err, GMRK_E_PERM,
+				 "key file '%s' of asset '%s': card key: permission denied on %s (%s)",
+				 path, asset, devs[denied].path, notes);
+	return gmrk__err(err, GMRK_E_WRONG_KEY,
+			 "key file '%s' of asset '%s': card key: no gm-rk device holds the public key of slot %u recorded in the key file (%s)",
+			 path, asset, c->slot, notes);
+}
+
 static int gmrk_ek_file(struct gmrk_ek *ek, const char *path, gmrk_error *err)
 {
 	char *buf;
@@ -456,11 +827,14 @@ int gmrk__ek_load(struct gmrk_ek *ek, const struct gmrk_config *cfg,
 		const char *priv = gmrk_cfg_env(cfg->sm2_private_key_file, cfg,
 						"GMRK_SM2_PRIVATE_KEY_FILE");
 		const char *tpm = gmrk_cfg_env(cfg->tpm_keys_file, cfg, "GMRK_TPM_KEYS_FILE");
+		const char *card = gmrk_cfg_env(cfg->card_key, cfg, "GMRK_CARD_KEY");
 
 		if (pub || priv)
 			return gmrk_ek_sm2_load(ek, cfg, pub, priv, err);
 		if (tpm)
 			return gmrk_ek_tpm_load(ek, cfg, tpm, err);
+		if (card)
+			return gmrk_ek_card_load(ek, card, !(cfg->card_key && *cfg->card_key), err);
 	}
 	env = (cfg->flags & GMRK_CFG_IGNORE_ENV) ? NULL : getenv(cfg->master_key_env);
 	if (env && *env) {

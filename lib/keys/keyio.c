@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * lib/keys: errors, zeroizing and key-file I/O shared by the providers.
+ * lib/keys: errors, zeroizing and the file I/O every key file needs, shared
+ * by the providers and by libgmrk's own key files (lib/keyfile.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,20 +19,22 @@
 
 #include "keyio.h"
 
-static int gmrk_keys_verr(gmrk_error *err, int code, int sys_errno,
-			  const char *fmt, va_list ap)
+static int gmrk_keys_verr(gmrk_error *err, int code, int sys_errno, const char *fmt,
+			  va_list ap)
 {
-	if (err) {
-		err->code = code;
-		err->sys_errno = sys_errno;
-		vsnprintf(err->message, sizeof(err->message), fmt, ap);
-		if (sys_errno) {
-			size_t n = strlen(err->message);
+	char head[GMRK_ERRMSG_LEN];
 
-			snprintf(err->message + n, sizeof(err->message) - n, ": %s",
-				 strerror(sys_errno));
-		}
+	if (!err)
+		return -code;
+	err->code = code;
+	err->sys_errno = sys_errno;
+	if (!sys_errno) {
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		return -code;
 	}
+	/* a long message is cut, not the reason after it */
+	vsnprintf(head, sizeof(head), fmt, ap);
+	snprintf(err->message, sizeof(err->message), "%.200s: %s", head, strerror(sys_errno));
 	return -code;
 }
 
@@ -70,6 +75,18 @@ void gmrk_keys__memzero(void *p, size_t len)
 		OPENSSL_cleanse(p, len);
 }
 
+/* @path opened for reading: a descriptor, or a negative code (NOENT, IO) */
+static int gmrk_keys_open(const char *path, const char *what, gmrk_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		return gmrk_keys__err(err, GMRK_E_NOENT, "%s '%s' does not exist", what, path);
+	return gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
+}
+
 int gmrk_keys__read_file(const char *path, size_t max, const char *what,
 			 uint8_t **out, size_t *outlen, gmrk_error *err)
 {
@@ -79,13 +96,9 @@ int gmrk_keys__read_file(const char *path, size_t max, const char *what,
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return gmrk_keys__err(err, GMRK_E_NOENT, "%s '%s' does not exist",
-					      what, path);
-		return gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
-	}
+	fd = gmrk_keys_open(path, what, err);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st)) {
 		rc = gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
 		goto out;
@@ -171,37 +184,75 @@ static int gmrk_keys_fsync_dir(const char *path)
 	return rc;
 }
 
-int gmrk_keys__write_new(const char *path, const void *buf, size_t len,
-			 const char *what, gmrk_error *err)
+/*
+ * Writes @buf to a new "<path>.tmp.XXXXXX" in @path's directory, mode
+ * 0600 (and @owner's uid and gid when given), fsynced and closed.
+ * Returns its name (the caller unlinks and frees it), or NULL with -errno
+ * in *@rc and nothing left behind.
+ */
+static char *gmrk_keys_write_tmp(const char *path, const void *buf, size_t len,
+				 const struct stat *owner, int *rc)
 {
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + sizeof(".tmp.XXXXXX"));
-	int fd, rc;
+	int fd;
 
-	if (!tmp)
-		return gmrk_keys__err(err, GMRK_E_NOMEM, "out of memory");
+	if (!tmp) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
 	/* mkostemp creates the file 0600 already; fchmod makes it explicit */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = gmrk_keys__err_sys(err, errno, "cannot create %s '%s'", what, path);
+		*rc = -errno;
 		free(tmp);
-		return rc;
+		return NULL;
 	}
-	rc = fchmod(fd, 0600) ? -errno : 0;
-	if (!rc)
-		rc = gmrk_keys_write_all(fd, buf, len);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	/* link, not rename: rename would silently replace an existing key */
-	if (!rc && link(tmp, path))
-		rc = -errno;
-	unlink(tmp);
+	*rc = fchmod(fd, 0600) ? -errno : 0;
+	/* keep the owner, so the engine that reads the file still can */
+	if (!*rc && owner && (owner->st_uid != geteuid() || owner->st_gid != getegid()) &&
+	    fchown(fd, owner->st_uid, owner->st_gid))
+		*rc = -errno;
+	if (!*rc)
+		*rc = gmrk_keys_write_all(fd, buf, len);
+	if (!*rc && fsync(fd))
+		*rc = -errno;
+	if (close(fd) && !*rc)
+		*rc = -errno;
+	if (*rc) {
+		unlink(tmp);
+		free(tmp);
+		return NULL;
+	}
+	return tmp;
+}
+
+/*
+ * @buf as file @path, through a temporary file: link()ed to a new name
+ * (rename() would silently replace an existing key), or rename()d over
+ * the old file with @replace (atomic: readers see the old file or the new
+ * one, never a mix); then the directory is fsynced.
+ */
+static int gmrk_keys_put(const char *path, const void *buf, size_t len,
+			 const char *what, bool replace, gmrk_error *err)
+{
+	struct stat st;
+	char *tmp;
+	int rc;
+
+	if (replace && stat(path, &st))
+		return gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
+	tmp = gmrk_keys_write_tmp(path, buf, len, replace ? &st : NULL, &rc);
+	if (!tmp)
+		return gmrk_keys__err_sys(err, -rc, "cannot %s %s '%s'",
+					  replace ? "write" : "create", what, path);
+	rc = (replace ? rename(tmp, path) : link(tmp, path)) ? -errno : 0;
+	if (rc || !replace)
+		unlink(tmp);
 	free(tmp);
-	if (rc == -EEXIST)
+	if (rc == -EEXIST && !replace)
 		return gmrk_keys__err(err, GMRK_E_EXISTS, "%s '%s' already exists", what, path);
 	if (rc)
 		return gmrk_keys__err_sys(err, -rc, "cannot write %s '%s'", what, path);
@@ -209,4 +260,46 @@ int gmrk_keys__write_new(const char *path, const void *buf, size_t len,
 	if (rc)
 		return gmrk_keys__err_sys(err, -rc, "%s '%s': fsync of its directory", what, path);
 	return 0;
+}
+
+int gmrk_keys__write_new(const char *path, const void *buf, size_t len,
+			 const char *what, gmrk_error *err)
+{
+	return gmrk_keys_put(path, buf, len, what, false, err);
+}
+
+int gmrk_keys__replace(const char *path, const void *buf, size_t len,
+		       const char *what, gmrk_error *err)
+{
+	return gmrk_keys_put(path, buf, len, what, true, err);
+}
+
+int gmrk_keys__lock(const char *path, const char *what, gmrk_error *err)
+{
+	struct stat held, now;
+	int fd, rc;
+
+	for (;;) {
+		fd = gmrk_keys_open(path, what, err);
+		if (fd < 0)
+			return fd;
+		while (flock(fd, LOCK_EX))
+			if (errno != EINTR)
+				goto fail;
+		if (fstat(fd, &held))
+			goto fail;
+		if (!stat(path, &now)) {
+			/* the name still holds the file we locked: it is ours */
+			if (held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+				return fd;
+		} else if (errno != ENOENT) {
+			goto fail;
+		}
+		/* replaced (or removed) while we waited: lock what is there now */
+		close(fd);
+	}
+fail:
+	rc = gmrk_keys__err_sys(err, errno, "%s '%s': cannot lock it", what, path);
+	close(fd);
+	return rc;
 }

@@ -2,7 +2,9 @@
 /*
  * lib/keys internals shared by the providers: error reporting into a
  * gmrk_error, zeroizing, and the file I/O every key file needs (read a
- * private file, write a new one crash-safe with mode 0600).
+ * private file; write a new one, or replace one, crash-safe with mode
+ * 0600; lock one for read-change-replace). libgmrk's key files
+ * (lib/keyfile.c) use the same functions.
  *
  * Kept apart from lib/internal.h on purpose: lib/keys builds and is tested
  * on its own (libgmrk-keys.a) and only needs the public <gmrk/gmrk.h>.
@@ -15,10 +17,13 @@
 
 #include <gmrk/gmrk.h>
 
-/* fills @err (when not NULL) and returns -@code */
+/*
+ * Fills @err (when not NULL) and returns -@code; libgmrk's gmrk__err*()
+ * are these (lib/internal.h).
+ */
 int gmrk_keys__err(gmrk_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* GMRK_E_IO with @sys_errno; the message gets ": strerror" appended */
+/* GMRK_E_IO with @sys_errno: ": strerror" after the message (cut at 200) */
 int gmrk_keys__err_sys(gmrk_error *err, int sys_errno, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void gmrk_keys__err_clear(gmrk_error *err);
@@ -44,5 +49,26 @@ int gmrk_keys__read_file(const char *path, size_t max, const char *what,
  */
 int gmrk_keys__write_new(const char *path, const void *buf, size_t len,
 			 const char *what, gmrk_error *err);
+
+/*
+ * Replaces the file @path by @buf: a temporary file in the same directory
+ * (mode 0600, the old file's owner), written and fsynced, rename()d over
+ * @path (atomic: a reader sees the old file or the new one, never a mix),
+ * then the directory is fsynced. A crash leaves the old file or the new
+ * one (plus at worst a stray "<path>.tmp.XXXXXX"). Callers that read,
+ * change and replace a file hold gmrk_keys__lock() around all three.
+ */
+int gmrk_keys__replace(const char *path, const void *buf, size_t len,
+		       const char *what, gmrk_error *err);
+
+/*
+ * An exclusive flock() on the file @path names, for read-change-replace:
+ * the lock is taken on the file's inode, and when another holder renamed a
+ * new file over @path meanwhile, on the new one. Returns the locked
+ * descriptor (close() unlocks) or a negative code (-GMRK_E_NOENT when
+ * @path does not exist). Readers need no lock: the name always holds a
+ * complete file.
+ */
+int gmrk_keys__lock(const char *path, const char *what, gmrk_error *err);
 
 #endif /* GMRK_KEYS_KEYIO_H */

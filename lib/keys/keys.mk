@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# lib/keys: master-key providers for libgmrk (SM2 + pincode, TPM-sealed).
+# lib/keys: master-key providers for libgmrk (SM2 + pincode, TPM-sealed),
+# and keyio.c, the error reporting and crash-safe key-file I/O that
+# libgmrk's own key files and errors use too (lib/keyfile.c, lib/error.c):
+# lib/keys depends on nothing of lib/, so it also builds on its own.
 # For the library build:
 #   KEYS_SRCS    sources to add to LIB_SRCS
 #   KEYS_CFLAGS  flags they need on top of LIB_CFLAGS

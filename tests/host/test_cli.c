@@ -4,7 +4,8 @@
  * gmrk aead against known answers, its exit statuses (0, 1 with nothing
  * on stdout, 2 with one line on stderr), gmrk seal/open round trips and
  * their failures (wrong master key, tampering, truncation: nothing left
- * behind), gmrk info, keygen, version, help.
+ * behind), gmrk inspect (and gmrk info refusing files), keygen, version,
+ * help.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -273,10 +274,18 @@ static void test_seal_open_files(void **s)
 	sd = read_file(sealed, &slen);
 	/* 5 blocks of 64 KiB (the last shorter), 56 bytes of overhead each */
 	assert_int_equal(slen, len + 5 * GMRK_OVERHEAD);
-	r = cli("", 0, ARGS("info", sealed));
+	r = cli("", 0, ARGS("inspect", sealed));
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "5 blocks"));
 	assert_non_null(strstr(r.out, "chacha20-poly1305: 5 blocks"));
+	run_free(&r);
+	/* gmrk info reports devices only: a file is refused, pointing to inspect */
+	r = cli("", 0, ARGS("info", sealed));
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.out, "");
+	assert_true(one_line(r.err));
+	assert_non_null(strstr(r.err, "gmrk info takes no files"));
+	assert_non_null(strstr(r.err, "gmrk inspect FILE"));
 	run_free(&r);
 	r = cli("", 0, ARGS("open", sealed, "-o", back));
 	assert_int_equal(r.status, 0);
@@ -377,8 +386,8 @@ static void test_seal_open_files(void **s)
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "no master key configured"));
 	run_free(&r);
-	/* plaintext info */
-	r = cli("", 0, ARGS("info", plain));
+	/* plaintext inspect */
+	r = cli("", 0, ARGS("inspect", plain));
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "not encrypted"));
 	run_free(&r);

@@ -5,15 +5,21 @@
  * changed), passphrases (scrypt), provider mismatch, every bit flip and
  * every truncation of a key file, missing and existing files, file modes,
  * no master key, the master key from a file and from the environment.
+ * Key versions: gmrk_key_add_version (round trip, old blocks open, new
+ * blocks name the new version, the version limit, damaged files left
+ * byte for byte, processes adding at once, SIGKILL at random points) and
+ * gmrk_key_drop_versions.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -519,6 +525,465 @@ static void test_default_scrypt_cost(void **s)
 	free(path);
 }
 
+/* ------------------------------------------------------------ key versions */
+
+#define VPT_LEN 64
+
+/* seals a VPT_LEN-byte block at @pos under @k; returns the version its header names */
+static uint32_t seal_block(gmrk_ctx *ctx, gmrk_key *k, uint64_t pos,
+			   uint8_t out[VPT_LEN + GMRK_OVERHEAD])
+{
+	uint8_t pt[VPT_LEN];
+	struct gmrk_block_info bi;
+	gmrk_error err;
+	size_t outlen;
+
+	memset(pt, (int)(pos & 0xff), sizeof(pt));
+	if (gmrk_seal(ctx, k, pos, NULL, 0, pt, sizeof(pt), out, VPT_LEN + GMRK_OVERHEAD,
+		      &outlen, &err))
+		fail_msg("seal: %s", err.message);
+	assert_int_equal(outlen, VPT_LEN + GMRK_OVERHEAD);
+	assert_int_equal(gmrk_block_info(out, outlen, &bi, &err), 0);
+	return bi.key_version;
+}
+
+/* whether block @b (sealed at @pos by seal_block) opens with @k; @err says why not */
+static bool opens(gmrk_ctx *ctx, gmrk_key *k, uint64_t pos,
+		  const uint8_t b[VPT_LEN + GMRK_OVERHEAD], gmrk_error *err)
+{
+	uint8_t out[VPT_LEN], want[VPT_LEN];
+	size_t outlen;
+
+	if (gmrk_open(ctx, k, pos, NULL, 0, b, VPT_LEN + GMRK_OVERHEAD, out, sizeof(out),
+		      &outlen, NULL, err))
+		return false;
+	memset(want, (int)(pos & 0xff), sizeof(want));
+	assert_int_equal(outlen, VPT_LEN);
+	assert_memory_equal(out, want, VPT_LEN);
+	return true;
+}
+
+static uint32_t newest_version(const gmrk_key *k)
+{
+	struct gmrk_key_info info;
+
+	assert_int_equal(gmrk_key_info(k, &info), 0);
+	return info.version;
+}
+
+static void same_bytes(const char *path, const uint8_t *want, size_t wantlen)
+{
+	size_t len;
+	uint8_t *now = slurp(path, &len);
+
+	assert_int_equal(len, wantlen);
+	assert_memory_equal(now, want, len);
+	free(now);
+}
+
+static void test_add_version(void **s)
+{
+	char *dir = fresh_dir("addver"), path[600], want[800];
+	uint8_t b1[VPT_LEN + GMRK_OVERHEAD], b2[sizeof(b1)], b3[sizeof(b1)];
+	uint8_t *v1, *v2;
+	gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0), *bad = th_ctx_ek(EK2, 0, 0);
+	struct gmrk_key_info i1, i2;
+	size_t l1, l2;
+	struct stat st;
+	gmrk_error err;
+	gmrk_key *k1, *k2, *k3;
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/stream1.key", dir);
+	k1 = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+	assert_non_null(k1);
+	assert_int_equal(seal_block(ctx, k1, 1, b1), 1);
+	v1 = slurp(path, &l1);
+	k2 = gmrk_key_add_version(ctx, path, NULL, &err);
+	if (!k2)
+		fail_msg("%s", err.message);
+	assert_int_equal(gmrk_key_info(k1, &i1), 0);
+	assert_int_equal(gmrk_key_info(k2, &i2), 0);
+	assert_int_equal(i2.version, 2);
+	assert_memory_equal(i2.id, i1.id, GMRK_KEY_ID_LEN);	/* the key id stays */
+	assert_string_equal(i2.asset, "stream1");
+	assert_int_equal(i2.provider, GMRK_PROVIDER_EK_HKDF);
+	/* version 1 stays byte for byte, version 2 follows: mode 0600, no temporary */
+	v2 = slurp(path, &l2);
+	assert_int_equal(l2, 2 * l1);
+	assert_memory_equal(v2, v1, l1);
+	/* the new entry's key version field (offset 12, big endian) */
+	assert_memory_equal(v2 + l1 + 12, "\0\0\0\x02", 4);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(count_entries(dir), 1);
+	/* new blocks name version 2; the old one still opens */
+	assert_int_equal(seal_block(ctx, k2, 2, b2), 2);
+	assert_true(opens(ctx, k2, 1, b1, &err));
+	assert_true(opens(ctx, k2, 2, b2, &err));
+	/* a handle from before keeps sealing version 1, and lacks version 2 */
+	assert_int_equal(seal_block(ctx, k1, 3, b3), 1);
+	assert_false(opens(ctx, k1, 2, b2, &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	assert_non_null(strstr(err.message, "version 2"));
+	/* reopened, the file seals version 2 and opens every block */
+	k3 = gmrk_key_open(ctx, path, NULL, 0, &err);
+	assert_non_null(k3);
+	assert_int_equal(newest_version(k3), 2);
+	assert_true(opens(ctx, k3, 1, b1, &err));
+	assert_true(opens(ctx, k3, 2, b2, &err));
+	assert_true(opens(ctx, k3, 3, b3, &err));
+	gmrk_key_free(k3);
+	/* a wrong master key: refused precisely, nothing written */
+	assert_null(gmrk_key_add_version(bad, path, NULL, &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	snprintf(want, sizeof(want),
+		 "error decrypting key file '%s': aes-gcm: message authentication failed", path);
+	assert_string_equal(err.message, want);
+	same_bytes(path, v2, l2);
+	assert_int_equal(count_entries(dir), 1);
+	/* a file of group or others: refused, untouched */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_null(gmrk_key_add_version(ctx, path, NULL, &err));
+	assert_int_equal(err.code, GMRK_E_PERM);
+	assert_int_equal(chmod(path, 0600), 0);
+	same_bytes(path, v2, l2);
+	/* another asset's file, a missing file (nothing created), bad arguments */
+	assert_null(gmrk_key_add_version(ctx, path, "stream2", &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	assert_non_null(strstr(err.message, "belongs to asset 'stream1'"));
+	snprintf(want, sizeof(want), "%s/missing.key", dir);
+	assert_null(gmrk_key_add_version(ctx, want, NULL, &err));
+	assert_int_equal(err.code, GMRK_E_NOENT);
+	assert_int_equal(count_entries(dir), 1);
+	assert_null(gmrk_key_add_version(NULL, path, NULL, &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	assert_null(gmrk_key_add_version(ctx, path, "", &err));
+	assert_int_equal(err.code, GMRK_E_INVAL);
+	same_bytes(path, v2, l2);
+	free(v1);
+	free(v2);
+	gmrk_key_free(k1);
+	gmrk_key_free(k2);
+	gmrk_ctx_free(ctx);
+	gmrk_ctx_free(bad);
+	/* a passphrase key file: each version gets its own salt and scrypt */
+	ctx = th_ctx_ek("correct horse battery staple", 0, 0);
+	snprintf(path, sizeof(path), "%s/pass.key", dir);
+	k1 = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+	assert_non_null(k1);
+	assert_int_equal(seal_block(ctx, k1, 1, b1), 1);
+	k2 = gmrk_key_add_version(ctx, path, NULL, &err);
+	if (!k2)
+		fail_msg("%s", err.message);
+	assert_int_equal(gmrk_key_info(k2, &i2), 0);
+	assert_int_equal(i2.provider, GMRK_PROVIDER_EK_SCRYPT);
+	assert_int_equal(i2.version, 2);
+	assert_int_equal(seal_block(ctx, k2, 2, b2), 2);
+	k3 = gmrk_key_open(ctx, path, NULL, 0, &err);
+	assert_non_null(k3);
+	assert_true(opens(ctx, k3, 1, b1, &err));
+	assert_true(opens(ctx, k3, 2, b2, &err));
+	gmrk_key_free(k1);
+	gmrk_key_free(k2);
+	gmrk_key_free(k3);
+	gmrk_ctx_free(ctx);
+	free(dir);
+}
+
+static void test_version_limit(void **s)
+{
+	char *dir = fresh_dir("limit"), path[600], want[800];
+	uint8_t b1[VPT_LEN + GMRK_OVERHEAD], b16[sizeof(b1)], *full, *now;
+	gmrk_ctx *ctx = th_ctx_ek(EK1, GMRK_CIPHER_SM4_GCM, 0);
+	size_t lfull, l1, len;
+	gmrk_error err;
+	gmrk_key *k;
+	uint32_t v;
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/full.key", dir);
+	k = gmrk_key_open(ctx, path, "full", GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	assert_int_equal(seal_block(ctx, k, 1, b1), 1);
+	gmrk_key_free(k);
+	now = slurp(path, &l1);
+	free(now);
+	for (v = 2; v <= GMRK_KEY_MAX_VERSIONS; v++) {
+		k = gmrk_key_add_version(ctx, path, "full", &err);
+		if (!k)
+			fail_msg("version %u: %s", v, err.message);
+		assert_int_equal(newest_version(k), v);
+		if (v == GMRK_KEY_MAX_VERSIONS)
+			assert_int_equal(seal_block(ctx, k, 16, b16), 16);
+		gmrk_key_free(k);
+	}
+	full = slurp(path, &lfull);
+	assert_int_equal(lfull, GMRK_KEY_MAX_VERSIONS * l1);
+	/* one more: refused, said why, the file as it was */
+	assert_null(gmrk_key_add_version(ctx, path, "full", &err));
+	assert_int_equal(err.code, GMRK_E_EXHAUSTED);
+	snprintf(want, sizeof(want),
+		 "key file '%s' holds 16 key versions, the most it can: drop the old ones first",
+		 path);
+	assert_string_equal(err.message, want);
+	same_bytes(path, full, lfull);
+	assert_int_equal(count_entries(dir), 1);
+	/* all 16 open */
+	k = gmrk_key_open(ctx, path, "full", 0, &err);
+	assert_non_null(k);
+	assert_true(opens(ctx, k, 1, b1, &err));
+	assert_true(opens(ctx, k, 16, b16, &err));
+	gmrk_key_free(k);
+	/* dropping: never the newest; nothing older than 1; below 16 drops 15 */
+	assert_int_equal(gmrk_key_drop_versions(ctx, path, "full", 17, &err), -GMRK_E_INVAL);
+	snprintf(want, sizeof(want),
+		 "key file '%s': dropping the versions below 17 would drop its newest, 16", path);
+	assert_string_equal(err.message, want);
+	assert_int_equal(gmrk_key_drop_versions(ctx, path, "full", 1, &err), 0);
+	same_bytes(path, full, lfull);
+	assert_int_equal(gmrk_key_drop_versions(ctx, path, "full", 16, &err), 15);
+	now = slurp(path, &len);
+	assert_int_equal(len, l1);
+	assert_memory_equal(now, full + 15 * l1, l1);	/* version 16, byte for byte */
+	free(now);
+	assert_int_equal(count_entries(dir), 1);
+	k = gmrk_key_open(ctx, path, "full", 0, &err);
+	assert_non_null(k);
+	assert_int_equal(newest_version(k), 16);
+	assert_true(opens(ctx, k, 16, b16, &err));
+	assert_false(opens(ctx, k, 1, b1, &err));
+	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
+	assert_non_null(strstr(err.message, "version 1 of key"));
+	gmrk_key_free(k);
+	/* and there is room again */
+	k = gmrk_key_add_version(ctx, path, "full", &err);
+	assert_non_null(k);
+	assert_int_equal(newest_version(k), 17);
+	gmrk_key_free(k);
+	free(full);
+	gmrk_ctx_free(ctx);
+	free(dir);
+}
+
+/* every truncation and bit flip of a two-version file: refused, left byte for byte */
+static void test_add_version_damaged(void **s)
+{
+	char *dir = fresh_dir("damaged"), path[600], copy[600];
+	gmrk_ctx *ctx = th_ctx_ek(EK1, GMRK_CIPHER_CHACHA20_POLY1305, 0);
+	uint8_t *orig, *bad;
+	size_t len, n, bit;
+	gmrk_error err;
+	gmrk_key *k;
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/d.key", dir);
+	snprintf(copy, sizeof(copy), "%s/copy.key", dir);
+	k = gmrk_key_open(ctx, path, "d", GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	k = gmrk_key_add_version(ctx, path, "d", &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	orig = slurp(path, &len);
+	bad = malloc(len);
+	assert_non_null(bad);
+	for (n = 0; n < len; n++) {
+		if (n == len / 2)
+			continue;	/* version 1 alone: a valid file */
+		spit(copy, orig, n, 0600);
+		assert_null(gmrk_key_add_version(ctx, copy, "d", &err));
+		assert_int_equal(err.code, GMRK_E_TRUNCATED);
+		assert_true(gmrk_key_drop_versions(ctx, copy, "d", 2, &err) == -GMRK_E_TRUNCATED);
+		same_bytes(copy, orig, n);
+		assert_int_equal(count_entries(dir), 2);	/* no temporary */
+	}
+	for (bit = 0; bit < 8 * len; bit++) {
+		memcpy(bad, orig, len);
+		bad[bit / 8] ^= (uint8_t)(1 << (bit % 8));
+		spit(copy, bad, len, 0600);
+		k = gmrk_key_add_version(ctx, copy, "d", &err);
+		if (k)
+			fail_msg("bit %zu: a version was added to a corrupt key file", bit);
+		assert_true(err.code == GMRK_E_CORRUPT || err.code == GMRK_E_UNSUPPORTED ||
+			    err.code == GMRK_E_WRONG_KEY || err.code == GMRK_E_TRUNCATED);
+		assert_true(gmrk_key_drop_versions(ctx, copy, "d", 2, &err) < 0);
+		same_bytes(copy, bad, len);
+	}
+	assert_int_equal(count_entries(dir), 2);
+	free(bad);
+	free(orig);
+	gmrk_ctx_free(ctx);
+	free(dir);
+}
+
+/* processes adding versions to one file at once: none is lost */
+static void test_add_version_race(void **s)
+{
+	enum { NPROC = 6 };
+	char *dir = fresh_dir("vrace"), path[600];
+	uint8_t blk[NPROC][VPT_LEN + GMRK_OVERHEAD];
+	uint32_t ver[NPROC], seen = 0;
+	gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0);
+	int pipes[NPROC][2], i;
+	pid_t pid[NPROC];
+	gmrk_error err;
+	gmrk_key *k;
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/shared.key", dir);
+	k = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+	assert_non_null(k);
+	gmrk_key_free(k);
+	for (i = 0; i < NPROC; i++) {
+		assert_int_equal(pipe(pipes[i]), 0);
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (!pid[i]) {
+			gmrk_ctx *c = th_ctx_ek(EK1, 0, 0);
+			gmrk_key *mine = gmrk_key_add_version(c, path, NULL, NULL);
+			uint8_t b[VPT_LEN + GMRK_OVERHEAD];
+			uint32_t v;
+
+			if (!mine)
+				_exit(1);
+			v = seal_block(c, mine, (uint64_t)i, b);
+			_exit(write(pipes[i][1], &v, sizeof(v)) == sizeof(v) &&
+			      write(pipes[i][1], b, sizeof(b)) == sizeof(b) ? 0 : 1);
+		}
+		close(pipes[i][1]);
+	}
+	for (i = 0; i < NPROC; i++) {
+		int status;
+
+		assert_int_equal(read(pipes[i][0], &ver[i], sizeof(ver[i])), sizeof(ver[i]));
+		assert_int_equal(read(pipes[i][0], blk[i], sizeof(blk[i])), sizeof(blk[i]));
+		close(pipes[i][0]);
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_true(ver[i] >= 2 && ver[i] <= NPROC + 1);
+		assert_int_equal(seen & (1u << ver[i]), 0);	/* each got its own */
+		seen |= 1u << ver[i];
+	}
+	/* the file holds all of them: every child's block opens */
+	k = gmrk_key_open(ctx, path, NULL, 0, &err);
+	assert_non_null(k);
+	assert_int_equal(newest_version(k), NPROC + 1);
+	for (i = 0; i < NPROC; i++)
+		if (!opens(ctx, k, (uint64_t)i, blk[i], &err))
+			fail_msg("version %u: %s", ver[i], err.message);
+	gmrk_key_free(k);
+	assert_int_equal(count_entries(dir), 1);
+	gmrk_ctx_free(ctx);
+	free(dir);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * A process adding 15 versions one after the other, each reported on @fd
+ * (version and a block sealed under it) once gmrk_key_add_version returned.
+ */
+static void adder(const char *path, int fd)
+{
+	gmrk_ctx *c = th_ctx_ek(EK1, 0, 0);
+
+	for (uint64_t pos = 2; pos <= GMRK_KEY_MAX_VERSIONS; pos++) {
+		uint8_t b[VPT_LEN + GMRK_OVERHEAD];
+		gmrk_key *k = gmrk_key_add_version(c, path, NULL, NULL);
+		uint32_t v;
+
+		if (!k)
+			_exit(1);
+		v = seal_block(c, k, pos, b);
+		gmrk_key_free(k);
+		if (write(fd, &v, sizeof(v)) != sizeof(v) || write(fd, b, sizeof(b)) != sizeof(b))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* SIGKILL at random points: the file always opens, with every version reported */
+static void test_add_version_kill(void **s)
+{
+	enum { ROUNDS = 40 };
+	char *dir = fresh_dir("vkill"), path[600];
+	gmrk_ctx *ctx = th_ctx_ek(EK1, 0, 0);
+	uint64_t full = 0;
+	int killed = 0, mid = 0;
+
+	(void)s;
+	snprintf(path, sizeof(path), "%s/k.key", dir);
+	for (int round = 0; round <= ROUNDS; round++) {
+		uint8_t b[VPT_LEN + GMRK_OVERHEAD];
+		uint32_t v, last = 1;
+		uint64_t t0 = now_us();
+		int fds[2], st, reported = 0;
+		gmrk_error err;
+		gmrk_key *k;
+		pid_t pid;
+
+		unlink(path);
+		k = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
+		assert_non_null(k);
+		gmrk_key_free(k);
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			close(fds[0]);
+			adder(path, fds[1]);
+		}
+		close(fds[1]);
+		if (round) {	/* round 0 runs to the end, to time it */
+			usleep((useconds_t)(th_rand() % full));
+			if (kill(pid, SIGKILL))
+				assert_int_equal(errno, ESRCH);
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!round) {
+			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+			full = now_us() - t0;
+			if (full < 2000)
+				full = 2000;
+		}
+		killed += WIFSIGNALED(st);
+		/* one that outran the kill: aim earlier from now on */
+		if (round && !WIFSIGNALED(st) && full > 2000)
+			full = full * 3 / 4;
+		k = gmrk_key_open(ctx, path, NULL, 0, &err);
+		if (!k)
+			fail_msg("round %d: %s", round, err.message);
+		/* every version the child was told about is there, and its block opens */
+		while (read(fds[0], &v, sizeof(v)) == sizeof(v) &&
+		       read(fds[0], b, sizeof(b)) == sizeof(b)) {
+			assert_int_equal(v, last + 1);
+			last = v;
+			reported++;
+			if (!opens(ctx, k, v, b, &err))
+				fail_msg("round %d, version %u: %s", round, v, err.message);
+		}
+		close(fds[0]);
+		/* at most the one the kill interrupted is there besides */
+		v = newest_version(k);
+		assert_true(v == last || v == last + 1);
+		mid += v == last + 1;
+		gmrk_key_free(k);
+		assert_true(round || reported == GMRK_KEY_MAX_VERSIONS - 1);
+	}
+	print_message("# %d of %d adders killed, %d after a version was written but before it was reported\n",
+		      killed, ROUNDS, mid);
+	assert_true(killed > 0);
+	gmrk_ctx_free(ctx);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +999,11 @@ int main(void)
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_create_race),
 		cmocka_unit_test(test_default_scrypt_cost),
+		cmocka_unit_test(test_add_version),
+		cmocka_unit_test(test_version_limit),
+		cmocka_unit_test(test_add_version_damaged),
+		cmocka_unit_test(test_add_version_race),
+		cmocka_unit_test(test_add_version_kill),
 	};
 
 	unsetenv("GMRK_KEY");

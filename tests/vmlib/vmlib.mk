@@ -1,21 +1,33 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# In-VM tests of libgmrk's AF_ALG paths (card and kernel backends) and of
-# the software fallback under the emulation device's fault injection.
-# Programs link the shared libgmrk (absolute RUNPATH: the VM harness
-# copies libraries at their host paths) and cmocka (TAP output).
+# In-VM tests of libgmrk's AF_ALG paths (card and kernel backends), of
+# the software fallback under the emulation device's fault injection, and
+# of the card master key (the device's key slots, gmrk cardkey, gmrk
+# envelop --to-card-key). Programs link the shared libgmrk (absolute
+# RUNPATH: the VM harness copies libraries at their host paths) and cmocka
+# (TAP output); the gmrk CLI goes to the guest's /extra/bin with its
+# library in /extra/lib ($ORIGIN/../lib).
 #
 #   make check-vm-lib   $(RESULTS)/vm-lib.tap
 
 CHECK_STAGES += vm-lib
 
 VMLIB_OUT := $(BUILD)/vmlib
-VMLIB_TESTS := $(VMLIB_OUT)/tests/gmrk_lib_10_paths $(VMLIB_OUT)/tests/gmrk_lib_20_fallback
+VMLIB_TESTS := $(VMLIB_OUT)/tests/gmrk_lib_10_paths $(VMLIB_OUT)/tests/gmrk_lib_20_fallback \
+	$(VMLIB_OUT)/tests/gmrk_lib_30_cardkey
+VMLIB_EXTRA := $(VMLIB_OUT)/extra/bin/gmrk $(VMLIB_OUT)/extra/lib/libgmrk.so.$(GMRK_SOVERSION)
 VMLIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/tests/host -I$(TOP)/tests/vmlib
 VMLIB_COMMON := $(VMLIB_OUT)/obj/common.o $(VMLIB_OUT)/obj/vmlib.o
 
 .PHONY: check-vm-lib vmlib-tests
-vmlib-tests: $(VMLIB_TESTS)
+vmlib-tests: $(VMLIB_TESTS) $(VMLIB_EXTRA)
+
+$(VMLIB_OUT)/extra/bin/gmrk: $(GMRK_CLI)
+	@mkdir -p $(dir $@)
+	@install -m 0755 $< $@
+$(VMLIB_OUT)/extra/lib/libgmrk.so.$(GMRK_SOVERSION): $(LIB_SO)
+	@mkdir -p $(dir $@)
+	@install -m 0755 $< $@
 
 $(VMLIB_OUT)/obj/common.o: tests/host/common.c tests/host/common.h $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -34,9 +46,10 @@ $(VMLIB_OUT)/tests/gmrk_lib_%: $(VMLIB_OUT)/obj/vmlib_%.o $(VMLIB_COMMON) $(LIB_
 	@$(CC) -o $@ $< $(VMLIB_COMMON) -L$(LIB_OUT) -lgmrk -lcmocka -lcrypto -lpthread \
 		-Wl,-rpath,$(LIB_OUT)
 
-.SECONDARY: $(VMLIB_COMMON) $(VMLIB_OUT)/obj/vmlib_10_paths.o $(VMLIB_OUT)/obj/vmlib_20_fallback.o
+.SECONDARY: $(VMLIB_COMMON) $(VMLIB_OUT)/obj/vmlib_10_paths.o $(VMLIB_OUT)/obj/vmlib_20_fallback.o \
+	$(VMLIB_OUT)/obj/vmlib_30_cardkey.o
 
 check-vm-lib: module vmlib-tests
 	@mkdir -p $(RESULTS)
 	@$(TOP)/tests/vm/run.sh --mode sim --name check-lib --tests $(VMLIB_OUT)/tests \
-		--timeout 900 --tap $(RESULTS)/vm-lib.tap >/dev/null
+		--extra $(VMLIB_OUT)/extra --timeout 900 --tap $(RESULTS)/vm-lib.tap >/dev/null

@@ -39,13 +39,14 @@ int cli_parse_size(const char *s, size_t *out);
 int cmd_aead(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_open(int argc, char **argv);
-int cmd_info(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);	/* cmd_info.c: gmrk inspect FILE... */
 int cmd_bench(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 /* lib/keys providers, linked into the CLI statically (tools/gmrk/gmrk.mk) */
 int gmrk_cmd_genkeypair(int argc, char **argv);
 int gmrk_cmd_envelop(int argc, char **argv);	/* cmd_envelop.c */
 int gmrk_cmd_reencrypt(int argc, char **argv);	/* cmd_reencrypt.c */
+int gmrk_cmd_cardkey(int argc, char **argv);	/* cmd_cardkey.c */
 
 /* progress bar on stderr (only when it is a terminal and @total is large) */
 struct cli_progress {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * gmrk info (no FILE arguments): what gm-rk hardware this machine has and
- * how the driver is doing with it.
+ * gmrk info: what gm-rk hardware this machine has and how the driver is
+ * doing with it. (What sealed files' block headers say: gmrk inspect.)
  *
  *   - gm-rk PCI cards, found with libpci (vendor/device of driver/gmrk_hw.h),
  *     whether a driver is bound and which /dev/gmrkN each one became;
  *   - emulation devices on the gmrk_sim bus and their /dev/gmrkN;
- *   - per /dev/gmrkN: GMRK_IOC_INFO and GMRK_IOC_STATS (uapi/linux/gmrk.h);
+ *   - per /dev/gmrkN: GMRK_IOC_INFO (with the key slots: how many, which
+ *     hold a key pair) and GMRK_IOC_STATS (uapi/linux/gmrk.h);
  *   - the module, its version and parameters (/sys/module/gmrk);
  *   - the gmrk algorithms in /proc/crypto with their selftest results, and
  *     the kernel's own software implementation of each AEAD.
@@ -431,6 +432,14 @@ static void collect_one_dev(struct dev_state *ds)
 		return;
 	}
 	ds->have_info = true;
+	/* a kernel that fills less than the key-slot fields has no key slots */
+	if (ds->info.size < offsetof(struct gmrk_info, key_slot_map) + sizeof(ds->info.key_slot_map) ||
+	    !(ds->info.caps & GMRK_INFO_CAP_KEYSLOTS))
+		ds->info.key_slots = ds->info.key_slot_map = 0;
+	if (ds->info.key_slots > 32)
+		ds->info.key_slots = 32;
+	if (ds->info.key_slots < 32)
+		ds->info.key_slot_map &= (1u << ds->info.key_slots) - 1;
 	ds->info.name[sizeof(ds->info.name) - 1] = '\0';
 	ds->info.bus_id[sizeof(ds->info.bus_id) - 1] = '\0';
 
@@ -831,6 +840,12 @@ static void json_device(struct json *j, const struct dev_state *ds)
 		json_u64(j, "num_queues", in->num_queues);
 		json_u64(j, "queue_depth", in->queue_depth);
 		json_u64(j, "max_data", in->max_data);
+		json_u64(j, "key_slots", in->key_slots);
+		json_open(j, "key_slots_in_use", '[');
+		for (q = 0; q < in->key_slots; q++)
+			if (in->key_slot_map & (1u << q))
+				json_u64(j, NULL, q);
+		json_close(j, ']');
 		json_str(j, "state", state_name(in));
 		json_bool(j, "online", in->flags & GMRK_INFO_F_ONLINE);
 		json_bool(j, "fatal", in->flags & GMRK_INFO_F_FATAL);
@@ -1007,6 +1022,19 @@ static void print_device(const struct dev_state *ds, FILE *f)
 	fputc('\n', f);
 	fprintf(f, "    %-10s %u x %u deep, max data %u bytes\n", "queues",
 		in->num_queues, in->queue_depth, in->max_data);
+	if (!in->key_slots) {
+		fprintf(f, "    %-10s none\n", "key slots");
+	} else {
+		unsigned int used = 0;
+
+		for (q = 0; q < in->key_slots; q++)
+			used += !!(in->key_slot_map & (1u << q));
+		fprintf(f, "    %-10s %u, %u in use", "key slots", in->key_slots, used);
+		for (q = 0, k = 0; q < in->key_slots; q++)
+			if (in->key_slot_map & (1u << q))
+				fprintf(f, "%s%u", k++ ? " " : ": ", q);
+		fputc('\n', f);
+	}
 	if (!ds->have_stats) {
 		fprintf(f, "    %-10s %s failed: %s\n", "stats", ds->err_what, strerror(ds->err));
 		return;
@@ -1121,11 +1149,11 @@ static void print_human(const struct report *r, FILE *f)
 
 static const char usage[] =
 	"usage: gmrk info [--json]\n"
-	"       gmrk info FILE...   (what sealed files' block headers say)\n"
 	"\n"
-	"Without FILE: the gm-rk PCI cards and emulation devices, each /dev/gmrkN's\n"
-	"queues and statistics, the gmrk module and its parameters, and the gmrk\n"
-	"algorithms in /proc/crypto with their selftest results.\n"
+	"The gm-rk PCI cards and emulation devices, each /dev/gmrkN's queues, key\n"
+	"slots and statistics, the gmrk module and its parameters, and the gmrk\n"
+	"algorithms in /proc/crypto with their selftest results. (What sealed\n"
+	"files' block headers say: gmrk inspect FILE...)\n"
 	"  --json   one JSON object instead of text\n"
 	"exit status: 0 healthy (or no device found), 1 a gmrk algorithm did not\n"
 	"pass its selftest, a device is FATAL or an algorithm is missing, 2 usage\n";
@@ -1143,6 +1171,11 @@ int gmrk_cmd_devinfo(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage, stdout);
 			return DEVINFO_EXIT_OK;
+		} else if (argv[i][0] != '-') {
+			fprintf(stderr,
+				"gmrk info: unknown option '%s': gmrk info takes no files (it reports the devices); what a sealed file's block headers say: gmrk inspect FILE...\n",
+				argv[i]);
+			return DEVINFO_EXIT_USAGE;
 		} else {
 			fprintf(stderr, "gmrk info: unknown option '%s'\n%s", argv[i], usage);
 			return DEVINFO_EXIT_USAGE;

@@ -2,7 +2,7 @@
 /*
  * gmrk envelop: master-key rotation. Rewraps every asset key (all its
  * versions) from the current master key, configured as usual ($GMRK_KEY,
- * GMRK_SM2_*, GMRK_TPM_*, --master-key-file), to the new one named by a
+ * GMRK_SM2_*, GMRK_TPM_*, GMRK_CARD_KEY, --master-key-file), to the new one named by a
  * --to-* option, through gmrk_key_rewrap(): each key file is replaced
  * crash-safe only after the new one is checked to give back the same
  * keys, and a file that already opens under the new key is left alone,
@@ -38,7 +38,10 @@ static const char usage_text[] =
 	"  --to-tpm-keys-file F [--to-tpm-pcr N] [--to-tpm-tcti T]\n"
 	"                            a TPM-sealed key (created when F does not exist);\n"
 	"                            its password in $GMRK_TO_TPM_PASSWORD\n"
-	"the current master key: $GMRK_KEY, GMRK_SM2_*, GMRK_TPM_* or --master-key-file\n"
+	"  --to-card-key SLOT|gmrkN:SLOT\n"
+	"                            a gm-rk card's key slot (gmrk cardkey generate)\n"
+	"the current master key: $GMRK_KEY, GMRK_SM2_*, GMRK_TPM_*, GMRK_CARD_KEY or\n"
+	"--master-key-file\n"
 	"--store DIR: every *.key under DIR (recursively), e.g. a gmrk db keystore\n"
 	"exit status: 0 every key file is under the new key, 1 some could not be\n"
 	"rewrapped (named), 2 usage or configuration errors\n";
@@ -46,6 +49,7 @@ static const char usage_text[] =
 struct env_opts {
 	const char *to_env, *to_file, *to_sm2_pub, *to_sm2_priv;
 	const char *to_tpm_file, *to_tpm_tcti;
+	const char *to_card;
 	int to_tpm_pcr;
 	const char *master_key_file, *cipher, *store;
 };
@@ -188,6 +192,8 @@ static gmrk_ctx *new_ctx(const struct env_opts *o, enum gmrk_cipher c)
 		cfg.sm2_public_key = o->to_sm2_pub;
 		cfg.sm2_private_key_file = o->to_sm2_priv;
 		cfg.sm2_pincode = pin;
+	} else if (o->to_card) {
+		cfg.card_key = o->to_card;
 	} else {
 		tpm_pw = take_env("GMRK_TO_TPM_PASSWORD");
 		if (!tpm_pw)
@@ -209,19 +215,23 @@ static void print_config(const struct env_opts *o)
 {
 	printf("\nfrom now on use the new master key, e.g.:\n");
 	if (o->to_env) {
-		printf("  unset GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE GMRK_TPM_KEYS_FILE\n");
+		printf("  unset GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE GMRK_TPM_KEYS_FILE GMRK_CARD_KEY\n");
 		printf("  export GMRK_KEY=\"$%s\"\n", o->to_env);
 	} else if (o->to_file) {
-		printf("  unset GMRK_KEY GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE GMRK_TPM_KEYS_FILE\n");
+		printf("  unset GMRK_KEY GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE GMRK_TPM_KEYS_FILE GMRK_CARD_KEY\n");
 		printf("  master key file: %s (gmrk --master-key-file %s, gmrk_config.master_key_file)\n",
 		       o->to_file, o->to_file);
 	} else if (o->to_sm2_pub) {
-		printf("  unset GMRK_KEY GMRK_TPM_KEYS_FILE\n");
+		printf("  unset GMRK_KEY GMRK_TPM_KEYS_FILE GMRK_CARD_KEY\n");
 		printf("  export GMRK_SM2_PUBLIC_KEY=%s\n", o->to_sm2_pub);
 		printf("  export GMRK_SM2_PRIVATE_KEY_FILE=%s\n", o->to_sm2_priv);
 		printf("  GMRK_PINCODE=<the new key's pincode>, for the reading process only\n");
+	} else if (o->to_card) {
+		printf("  unset GMRK_KEY GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE GMRK_TPM_KEYS_FILE\n");
+		printf("  export GMRK_CARD_KEY=%s\n", o->to_card);
+		printf("  (the key files now open only where the card holding that key is)\n");
 	} else {
-		printf("  unset GMRK_KEY GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE\n");
+		printf("  unset GMRK_KEY GMRK_SM2_PUBLIC_KEY GMRK_SM2_PRIVATE_KEY_FILE GMRK_CARD_KEY\n");
 		printf("  export GMRK_TPM_KEYS_FILE=%s\n", o->to_tpm_file);
 		if (o->to_tpm_pcr)
 			printf("  export GMRK_TPM_PCR=%d\n", o->to_tpm_pcr);
@@ -265,6 +275,7 @@ static void parse(int argc, char **argv, struct env_opts *o, struct env_list *l)
 		{ "to-tpm-keys-file", required_argument, NULL, 'T' },
 		{ "to-tpm-pcr", required_argument, NULL, 'R' },
 		{ "to-tpm-tcti", required_argument, NULL, 'I' },
+		{ "to-card-key", required_argument, NULL, 'C' },
 		{ "master-key-file", required_argument, NULL, 'M' },
 		{ "cipher", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
@@ -297,6 +308,9 @@ static void parse(int argc, char **argv, struct env_opts *o, struct env_list *l)
 		case 'I':
 			o->to_tpm_tcti = optarg;
 			break;
+		case 'C':
+			o->to_card = optarg;
+			break;
 		case 'M':
 			o->master_key_file = optarg;
 			break;
@@ -320,9 +334,9 @@ static void parse(int argc, char **argv, struct env_opts *o, struct env_list *l)
 		}
 	}
 	kinds = !!o->to_env + !!o->to_file + !!(o->to_sm2_pub || o->to_sm2_priv) +
-		!!o->to_tpm_file;
+		!!o->to_tpm_file + !!o->to_card;
 	if (kinds != 1)
-		cli_fail(EXIT_USAGE, "name the new master key with exactly one of --to-key-env, --to-key-file, --to-sm2-*, --to-tpm-keys-file");
+		cli_fail(EXIT_USAGE, "name the new master key with exactly one of --to-key-env, --to-key-file, --to-sm2-*, --to-tpm-keys-file, --to-card-key");
 	if ((o->to_tpm_pcr || o->to_tpm_tcti) && !o->to_tpm_file)
 		cli_fail(EXIT_USAGE, "--to-tpm-pcr and --to-tpm-tcti go with --to-tpm-keys-file");
 	if (!!o->store == (optind < argc))

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * gmrk info FILE...: what the block headers of a file say, without a key:
- * encrypted or not, format version, cipher(s), key id and versions, block
- * and payload counts. gmrk keygen: a new random master key.
+ * gmrk inspect FILE...: what the block headers of a file say, without a
+ * key: encrypted or not, format version, cipher(s), key id and versions,
+ * block and payload counts. (gmrk info reports the devices:
+ * cmd_devinfo.c.) gmrk keygen: a new random master key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@ static int info_one(const char *path)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "gmrk info: '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "gmrk inspect: '%s': %s\n", path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	for (;;) {
@@ -81,13 +82,19 @@ static int info_one(const char *path)
 	return EXIT_OK;
 }
 
-int cmd_info(int argc, char **argv)
+int cmd_inspect(int argc, char **argv)
 {
 	int i, rc = EXIT_OK, r;
 
-	cli_cmd = "gmrk info";
+	cli_cmd = "gmrk inspect";
 	if (argc < 2)
-		cli_fail(EXIT_USAGE, "usage: gmrk info FILE...");
+		cli_fail(EXIT_USAGE, "usage: gmrk inspect FILE...");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("usage: gmrk inspect FILE...\n"
+		       "  what the block headers of sealed files say, without a key: encrypted\n"
+		       "  or not, cipher(s), key id and versions, blocks and payload bytes\n");
+		return EXIT_OK;
+	}
 	for (i = 1; i < argc; i++) {
 		r = info_one(argv[i]);
 		if (r > rc)

@@ -10,14 +10,16 @@
  * over FILE (then the directory is fsynced): FILE is always entirely old
  * or entirely new.
  *
- * The library writes key files with one key id each and offers no call to
- * add a key version, so --new-key makes a new key file, STEM.new.key next
- * to the key file K = STEM.key, created durable before FILE is replaced.
- * Once FILE is under it, K is kept as STEM.old-<key id>.key (a hard link:
- * the old key is never deleted, backups may need it) and STEM.new.key is
- * renamed to K. A run killed in between leaves FILE opening with
- * STEM.new.key; the next run finds the key by the id in FILE's block
- * headers (K, STEM.new.key, STEM.old-<id>.key) and finishes.
+ * --new-key adds a key version to FILE's key file K
+ * (gmrk_key_add_version: a new random asset key, version N+1, the older
+ * versions kept; K replaced crash-safe) before FILE is re-sealed under
+ * it, so K opens FILE at every instant: the old FILE with version N, the
+ * new one with N+1. A version is added only when every block of FILE is
+ * under K's newest version; otherwise the newest one is new to FILE (a
+ * run killed after adding it, or an engine's own rotation) and is used.
+ * --drop-old then removes the versions older than the one FILE is under
+ * from K (gmrk_key_drop_versions), once FILE is complete under it; with
+ * --key-file (one K for every FILE) only at the end, when every FILE is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,20 +49,21 @@
 #define RE_FAIL		(-2)	/* anything else: exit 2 */
 
 static const char usage_text[] =
-	"usage: gmrk reencrypt [--cipher C] [--new-key] [--key-file K] [--asset NAME]\n"
-	"                      [--master-key-file F] [--allow-plaintext] [--block-size N]\n"
-	"                      [--backend B] FILE...\n"
+	"usage: gmrk reencrypt [--cipher C] [--new-key] [--drop-old] [--key-file K]\n"
+	"                      [--asset NAME] [--master-key-file F] [--allow-plaintext]\n"
+	"                      [--block-size N] [--backend B] FILE...\n"
 	"re-seals each FILE (a gmrk sealed file; with --allow-plaintext also a\n"
 	"plaintext file) in place with cipher C (default: aes-gcm or the\n"
-	"configured one) under its key file (default FILE.key), or with --new-key\n"
-	"under a fresh asset key; crash-safe, run again to finish an interrupted run\n"
+	"configured one) under the newest key version of its key file (default\n"
+	"FILE.key); --new-key adds a fresh one first, --drop-old then removes the\n"
+	"older versions; crash-safe, run again to finish an interrupted run\n"
 	"exit status: 0 all done, 1 a file failed authentication (named, left\n"
 	"untouched), 2 usage or other errors\n";
 
 struct re_opts {
 	const char *cipher, *key_file, *asset, *master_key_file, *backend;
 	size_t block;
-	bool new_key, allow_plain;
+	bool new_key, drop_old, allow_plain;
 };
 
 /* one file's job */
@@ -68,14 +71,15 @@ struct re_job {
 	const struct re_opts *o;
 	gmrk_ctx *ctx;
 	const char *path;
-	char *key_path, *new_path, *asset;
+	char *key_path, *asset;
 	char msg[512];
 	int fd;
 	uint64_t size;
 	bool plain;
-	gmrk_key *cur;		/* the key file K, when it opens */
-	gmrk_key *src, *tgt;	/* the key FILE is under; the key it goes to */
-	bool src_is_new, tgt_is_new;
+	gmrk_key *cur;		/* the key file K as it was */
+	gmrk_key *tgt;		/* the key FILE goes to: cur, or cur + a new version */
+	uint32_t version;	/* the version FILE is under once done */
+	int dropped;		/* old versions removed from K */
 	struct cli_progress prog;
 };
 
@@ -120,35 +124,17 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/* "dir/STEM" of key file "dir/STEM.key" (the whole name if it has no .key) */
-static char *key_stem(const char *key)
-{
-	size_t n = strlen(key);
-
-	if (n > 4 && !strcmp(key + n - 4, ".key"))
-		n -= 4;
-	return xasprintf("%.*s", (int)n, key);
-}
-
-/* the asset gmrk seal bound into key file @key: its name without .key */
+/* the asset gmrk seal bound into key file @key: its file name without .key */
 static char *default_asset(const char *key)
 {
 	const char *base = strrchr(key, '/');
-	char *stem;
+	size_t n;
 
 	base = base ? base + 1 : key;
-	stem = key_stem(base);
-	return stem;
-}
-
-static char *old_key_path(const char *key, const uint8_t id[GMRK_KEY_ID_LEN])
-{
-	char *stem = key_stem(key), *p;
-
-	p = xasprintf("%s.old-%02x%02x%02x%02x%02x%02x%02x%02x.key", stem, id[0], id[1],
-		      id[2], id[3], id[4], id[5], id[6], id[7]);
-	free(stem);
-	return p;
+	n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".key"))
+		n -= 4;
+	return xasprintf("%.*s", (int)n, base);
 }
 
 static int fsync_dir_of(const char *path)
@@ -244,30 +230,36 @@ static long long read_block(struct re_job *j, uint64_t index, uint8_t **buf, siz
 	return (long long)bi->sealed_len;
 }
 
-/*
- * Whether every block header already names the target cipher, key id and
- * newest key version (headers only; the rewrite verifies every tag).
- */
-static int in_target_state(struct re_job *j, enum gmrk_cipher c, bool *yes)
+/* what FILE's block headers say (headers only; the rewrite verifies every tag) */
+struct re_scan {
+	bool same;		/* every block names cipher C and K's key id */
+	uint32_t vmin, vmax;	/* the key versions they name */
+};
+
+static int scan_headers(struct re_job *j, enum gmrk_cipher c, struct re_scan *sc)
 {
 	uint8_t id[GMRK_KEY_ID_LEN], *buf = malloc(GMRK_HEADER_LEN);
 	size_t cap = GMRK_HEADER_LEN;
 	struct gmrk_block_info bi;
-	uint32_t version = 0;
 	uint64_t i;
 	long long n;
 
 	if (!buf)
 		cli_fail(EXIT_USAGE, "out of memory");
-	*yes = key_id(j->tgt, id, &version);
+	sc->same = key_id(j->cur, id, NULL);
+	sc->vmin = UINT32_MAX;
+	sc->vmax = 0;
 	lseek(j->fd, 0, SEEK_SET);
 	for (i = 0;; i++) {
 		n = read_block(j, i, &buf, &cap, &bi, true);
 		if (n <= 0)
 			break;
-		if (bi.cipher != c || memcmp(bi.key_id, id, GMRK_KEY_ID_LEN) ||
-		    bi.key_version != version)
-			*yes = false;
+		if (bi.cipher != c || memcmp(bi.key_id, id, GMRK_KEY_ID_LEN))
+			sc->same = false;
+		if (bi.key_version < sc->vmin)
+			sc->vmin = bi.key_version;
+		if (bi.key_version > sc->vmax)
+			sc->vmax = bi.key_version;
 	}
 	free(buf);
 	lseek(j->fd, 0, SEEK_SET);
@@ -275,66 +267,57 @@ static int in_target_state(struct re_job *j, enum gmrk_cipher c, bool *yes)
 }
 
 /*
- * Which keys: src opens FILE (found by the key id of its first block),
- * tgt seals it. Plaintext files have no src.
+ * The key file K: it must hold FILE's key (found by the key id of its
+ * first block); a plaintext FILE's K is created when missing.
  */
 static int find_keys(struct re_job *j, const uint8_t *id0)
 {
-	gmrk_error err, e2;
-	bool new_exists = !access(j->new_path, F_OK);
+	gmrk_error err;
 
 	j->cur = open_key(j, j->key_path, 0, &err);
-	if (!j->plain) {
-		if (j->cur && key_is(j->cur, id0)) {
-			j->src = j->cur;
-		} else if (new_exists) {
-			j->src = open_key(j, j->new_path, 0, &e2);
-			if (j->src && !key_is(j->src, id0)) {
-				gmrk_key_free(j->src);
-				j->src = NULL;
-			}
-			j->src_is_new = j->src != NULL;
-		}
-		if (!j->src) {
-			char *old = old_key_path(j->key_path, id0);
-
-			j->src = open_key(j, old, 0, &e2);
-			if (j->src && !key_is(j->src, id0)) {
-				gmrk_key_free(j->src);
-				j->src = NULL;
-			}
-			free(old);
-		}
-		if (!j->src) {
-			if (!j->cur)
-				return job_err(j, gmrk_status(err.code), "%s", err.message);
-			return job_err(j, RE_FAIL_AUTH,
-				       "its blocks are not under key file '%s' (nor %s)",
-				       j->key_path, new_exists ? j->new_path : "a pending new key");
-		}
-	} else if (!j->cur && err.code != GMRK_E_NOENT) {
-		return job_err(j, gmrk_status(err.code), "%s", err.message);
-	}
-
-	if (j->src_is_new) {
-		/* a --new-key run was interrupted after FILE was replaced */
-		j->tgt = j->src;
-		j->tgt_is_new = true;
-	} else if (j->o->new_key) {
-		j->tgt = open_key(j, j->new_path, GMRK_KEY_CREATE, &err);
-		if (!j->tgt)
-			return job_err(j, gmrk_status(err.code), "%s", err.message);
-		j->tgt_is_new = true;
-	} else if (j->cur) {
-		j->tgt = j->cur;
-	} else if (j->plain) {
+	if (!j->cur && j->plain && err.code == GMRK_E_NOENT)
 		j->cur = open_key(j, j->key_path, GMRK_KEY_CREATE, &err);
-		if (!j->cur)
-			return job_err(j, gmrk_status(err.code), "%s", err.message);
-		j->tgt = j->cur;
-	} else {
-		j->tgt = j->src;	/* K is gone, FILE is under an old key: keep it */
+	if (!j->cur)
+		return job_err(j, gmrk_status(err.code), "%s", err.message);
+	if (!j->plain && !key_is(j->cur, id0))
+		return job_err(j, RE_FAIL_AUTH, "its blocks are not under key file '%s'",
+			       j->key_path);
+	j->tgt = j->cur;
+	return 0;
+}
+
+/* --new-key: K gets version N+1, FILE goes to it */
+static int add_version(struct re_job *j, uint32_t newest)
+{
+	gmrk_error err;
+	int n;
+
+	j->tgt = gmrk_key_add_version(j->ctx, j->key_path, j->asset, &err);
+	if (!j->tgt && err.code == GMRK_E_EXHAUSTED && j->o->drop_old && !j->o->key_file) {
+		/* K is full, and FILE, K's only user, needs only its newest */
+		n = gmrk_key_drop_versions(j->ctx, j->key_path, j->asset, newest, &err);
+		if (n >= 0) {
+			j->dropped += n;
+			j->tgt = gmrk_key_add_version(j->ctx, j->key_path, j->asset, &err);
+		}
 	}
+	if (!j->tgt) {
+		j->tgt = j->cur;
+		return job_err(j, gmrk_status(err.code), "%s%s", err.message,
+			       err.code == GMRK_E_EXHAUSTED ? " (--drop-old)" : "");
+	}
+	return 0;
+}
+
+/* --drop-old: K keeps the versions from @below on */
+static int drop_old(gmrk_ctx *ctx, const char *key_path, const char *asset,
+		    uint32_t below, int *dropped, gmrk_error *err)
+{
+	int n = gmrk_key_drop_versions(ctx, key_path, asset, below, err);
+
+	if (n < 0)
+		return n;
+	*dropped += n;
 	return 0;
 }
 
@@ -421,7 +404,7 @@ static int rewrite(struct re_job *j, int tfd)
 			break;
 		}
 		if (!j->plain) {
-			rc = gmrk_open_many(j->ctx, j->src, b.ob, (size_t)n, &err);
+			rc = gmrk_open_many(j->ctx, j->cur, b.ob, (size_t)n, &err);
 			if (rc) {
 				rc = job_err(j, gmrk_status(rc), "%s", err.message);
 				break;
@@ -468,37 +451,6 @@ static int rewrite(struct re_job *j, int tfd)
 	return rc;
 }
 
-/* FILE is under STEM.new.key: keep K as STEM.old-<id>.key, then rename */
-static int finish_new_key(struct re_job *j)
-{
-	uint8_t id[GMRK_KEY_ID_LEN];
-
-	if (!access(j->key_path, F_OK)) {
-		char *old;
-
-		if (!key_id(j->cur, id, NULL))
-			return job_err(j, RE_FAIL_AUTH,
-				       "'%s' does not open, so it is not replaced; the file opens with '%s'",
-				       j->key_path, j->new_path);
-		old = old_key_path(j->key_path, id);
-		if (link(j->key_path, old) && errno != EEXIST) {
-			int rc = job_err(j, RE_FAIL, "keeping the old key as '%s': %s", old,
-					 strerror(errno));
-
-			free(old);
-			return rc;
-		}
-		free(old);
-		if (fsync_dir_of(j->key_path))
-			return job_err(j, RE_FAIL, "fsync of the key's directory: %s",
-				       strerror(errno));
-	}
-	if (rename(j->new_path, j->key_path) || fsync_dir_of(j->key_path))
-		return job_err(j, RE_FAIL, "renaming '%s' to '%s': %s", j->new_path,
-			       j->key_path, strerror(errno));
-	return 0;
-}
-
 static int replace_file(struct re_job *j)
 {
 	char *tmp = xasprintf("%s.tmp.XXXXXX", j->path);
@@ -518,7 +470,7 @@ static int replace_file(struct re_job *j)
 		rc = job_err(j, RE_FAIL, "writing '%s': %s", tmp, strerror(errno));
 	else if (rc)
 		close(tfd);
-	/* a new key file was made durable by gmrk_key_open before we got here */
+	/* a new key file or version was made durable before we got here */
 	if (!rc && (rename(tmp, j->path) || fsync_dir_of(j->path)))
 		rc = job_err(j, RE_FAIL, "renaming '%s': %s", tmp, strerror(errno));
 	if (rc)
@@ -529,11 +481,13 @@ static int replace_file(struct re_job *j)
 
 static int reencrypt_one(struct re_job *j, enum gmrk_cipher c)
 {
-	uint8_t head[GMRK_HEADER_LEN];
+	uint8_t head[GMRK_HEADER_LEN], id[GMRK_KEY_ID_LEN];
 	struct gmrk_block_info bi;
+	struct re_scan sc;
 	gmrk_error err;
 	struct stat st;
 	bool done = false;
+	uint32_t newest = 0;
 	long long n;
 	int rc;
 
@@ -558,24 +512,29 @@ static int reencrypt_one(struct re_job *j, enum gmrk_cipher c)
 	rc = find_keys(j, j->plain ? NULL : bi.key_id);
 	if (rc)
 		return rc;
-	if (!j->plain && j->src == j->tgt) {
-		rc = in_target_state(j, c, &done);
+	key_id(j->cur, id, &newest);
+	/* a plaintext FILE was under no key: K's newest is new to it */
+	if (!j->plain) {
+		rc = scan_headers(j, c, &sc);
+		if (!rc && j->o->new_key && sc.vmin == newest)
+			rc = add_version(j, newest);
+		else if (!rc && sc.same && sc.vmin == newest && sc.vmax == newest)
+			done = true;
 		if (!rc && done)
 			rc = rewrite(j, -1);	/* "already" only when every block opens */
 		if (rc)
 			return rc;
 	}
+	key_id(j->tgt, id, &j->version);
 	if (!done) {
 		rc = replace_file(j);
 		if (rc)
 			return rc;
 	}
-	if (j->tgt_is_new) {
-		rc = finish_new_key(j);
-		if (rc)
-			return rc;
-		done = false;
-	}
+	/* FILE is complete under j->version: with its own K, drop what is older */
+	if (j->o->drop_old && !j->o->key_file &&
+	    drop_old(j->ctx, j->key_path, j->asset, j->version, &j->dropped, &err))
+		return job_err(j, gmrk_status(err.code), "%s", err.message);
 	return done ? RE_ALREADY : RE_DONE;
 }
 
@@ -583,13 +542,10 @@ static void job_free(struct re_job *j)
 {
 	if (j->fd >= 0)
 		close(j->fd);
-	if (j->src != j->cur && j->src != j->tgt)
-		gmrk_key_free(j->src);
 	if (j->tgt != j->cur)
 		gmrk_key_free(j->tgt);
 	gmrk_key_free(j->cur);
 	free(j->key_path);
-	free(j->new_path);
 	free(j->asset);
 }
 
@@ -598,6 +554,7 @@ static void parse(int argc, char **argv, struct re_opts *o)
 	static const struct option opts[] = {
 		{ "cipher", required_argument, NULL, 'c' },
 		{ "new-key", no_argument, NULL, 'n' },
+		{ "drop-old", no_argument, NULL, 'D' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "asset", required_argument, NULL, 'A' },
 		{ "master-key-file", required_argument, NULL, 'M' },
@@ -620,6 +577,9 @@ static void parse(int argc, char **argv, struct re_opts *o)
 			break;
 		case 'n':
 			o->new_key = true;
+			break;
+		case 'D':
+			o->drop_old = true;
 			break;
 		case 'k':
 			o->key_file = optarg;
@@ -649,9 +609,24 @@ static void parse(int argc, char **argv, struct re_opts *o)
 	}
 	if (optind >= argc)
 		usage();
-	if (o->key_file && argc - optind > 1 && o->new_key)
-		cli_fail(EXIT_USAGE,
-			 "--new-key with --key-file takes one FILE (each file gets its own new key)");
+}
+
+static void print_done(const struct re_job *j, int rc, enum gmrk_cipher c)
+{
+	char ver[32] = "", drops[48] = "";
+
+	if (j->dropped)
+		snprintf(drops, sizeof(drops), "%d old key version%s dropped", j->dropped,
+			 j->dropped == 1 ? "" : "s");
+	if (rc == RE_ALREADY) {
+		printf("already     %s%s%s%s\n", j->path, *drops ? " (" : "", drops,
+		       *drops ? ")" : "");
+		return;
+	}
+	if (j->o->new_key)
+		snprintf(ver, sizeof(ver), ", key version %u", j->version);
+	printf("reencrypted %s (%s%s%s%s)\n", j->path, gmrk_cipher_name(c), ver,
+	       *drops ? ", " : "", drops);
 }
 
 int gmrk_cmd_reencrypt(int argc, char **argv)
@@ -662,6 +637,7 @@ int gmrk_cmd_reencrypt(int argc, char **argv)
 	gmrk_ctx *ctx;
 	enum gmrk_cipher c;
 	size_t done = 0, already = 0, failed = 0;
+	uint32_t keep = UINT32_MAX;	/* --key-file: the oldest version a FILE is under */
 	int status = EXIT_OK;
 
 	cli_cmd = "gmrk reencrypt";
@@ -678,7 +654,6 @@ int gmrk_cmd_reencrypt(int argc, char **argv)
 	c = gmrk_ctx_cipher(ctx);
 	for (int i = optind; i < argc; i++) {
 		struct re_job j;
-		char *stem;
 		int rc;
 
 		memset(&j, 0, sizeof(j));
@@ -688,17 +663,16 @@ int gmrk_cmd_reencrypt(int argc, char **argv)
 		j.path = argv[i];
 		j.key_path = o.key_file ? xasprintf("%s", o.key_file) :
 			     xasprintf("%s.key", argv[i]);
-		stem = key_stem(j.key_path);
-		j.new_path = xasprintf("%s.new.key", stem);
-		free(stem);
 		j.asset = o.asset ? xasprintf("%s", o.asset) : default_asset(j.key_path);
 		rc = reencrypt_one(&j, c);
-		if (rc == RE_DONE) {
-			done++;
-			printf("reencrypted %s (%s)\n", j.path, gmrk_cipher_name(c));
-		} else if (rc == RE_ALREADY) {
-			already++;
-			printf("already     %s\n", j.path);
+		if (rc == RE_DONE || rc == RE_ALREADY) {
+			if (rc == RE_DONE)
+				done++;
+			else
+				already++;
+			if (j.version < keep)
+				keep = j.version;
+			print_done(&j, rc, c);
 		} else {
 			failed++;
 			printf("FAILED      %s: %s\n", j.path, j.msg);
@@ -713,6 +687,23 @@ int gmrk_cmd_reencrypt(int argc, char **argv)
 	}
 	printf("%zu files: %zu reencrypted, %zu already done, %zu failed\n",
 	       done + already + failed, done, already, failed);
+	/* one K for every FILE: its old versions go once every FILE is done */
+	if (o.drop_old && o.key_file && failed) {
+		fprintf(stderr, "%s: old key versions kept in '%s': not every FILE is done\n",
+			cli_cmd, o.key_file);
+	} else if (o.drop_old && o.key_file) {
+		char *asset = o.asset ? xasprintf("%s", o.asset) : default_asset(o.key_file);
+		int dropped = 0;
+
+		if (drop_old(ctx, o.key_file, asset, keep, &dropped, &err)) {
+			fprintf(stderr, "%s: '%s': %s\n", cli_cmd, o.key_file, err.message);
+			status = cli_status(err.code);
+		} else {
+			printf("%s: %d old key version%s dropped\n", o.key_file, dropped,
+			       dropped == 1 ? "" : "s");
+		}
+		free(asset);
+	}
 	gmrk_ctx_free(ctx);
 	return status;
 }

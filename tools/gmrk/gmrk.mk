@@ -15,9 +15,12 @@ GMRK_CLI_SRCS := $(addprefix tools/gmrk/,main.c cli.c progress.c cmd_aead.c \
 # one copy per link, no duplicate symbols.
 -include lib/keys/keys.mk
 GMRK_CLI_SRCS += tools/gmrk/cmd_genkeypair.c tools/gmrk/cmd_devinfo.c tools/gmrk/cmd_db.c \
-	tools/gmrk/cmd_envelop.c tools/gmrk/cmd_reencrypt.c
+	tools/gmrk/cmd_envelop.c tools/gmrk/cmd_reencrypt.c tools/gmrk/cmd_cardkey.c
 GMRK_CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(GMRK_CLI_SRCS))
-GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS)
+GMRK_CLI_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include $(KEYS_CFLAGS) -I$(TOP)/lib
+# gmrk cardkey calls lib/cardkey.c (the card's key-slot ioctls) directly:
+# its own copy, as for lib/keys (libgmrk.so keeps gmrk_card_* local).
+GMRK_CLI_CARDKEY := $(BUILD)/obj/lib/cardkey.o
 
 .PHONY: gmrk install-gmrk
 gmrk: $(GMRK_CLI)
@@ -29,11 +32,17 @@ $(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h tools/gmrk/cmd_db.h
 	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/tools/gmrk/cmd_devinfo.o: tools/gmrk/devinfo.h uapi/linux/gmrk.h driver/gmrk_hw.h
+$(BUILD)/obj/tools/gmrk/cmd_cardkey.o: lib/cardkey.h uapi/linux/gmrk.h
 
-$(GMRK_CLI): $(GMRK_CLI_OBJS) $(LIB_OUT)/libgmrk.so $(KEYS_A)
+$(GMRK_CLI_CARDKEY): lib/cardkey.c lib/cardkey.h uapi/linux/gmrk.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<
+
+$(GMRK_CLI): $(GMRK_CLI_OBJS) $(GMRK_CLI_CARDKEY) $(LIB_OUT)/libgmrk.so $(KEYS_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) -o $@ $(GMRK_CLI_OBJS) $(KEYS_A) -L$(BUILD)/lib -lgmrk $(KEYS_LIBS) -lcrypto -lpci \
+	@$(CC) -o $@ $(GMRK_CLI_OBJS) $(GMRK_CLI_CARDKEY) $(KEYS_A) -L$(BUILD)/lib -lgmrk $(KEYS_LIBS) -lcrypto -lpci \
 		-Wl,-rpath,'$$ORIGIN/../lib' -Wl,-z,relro,-z,now
 
 BINDIR ?= $(PREFIX)/bin

@@ -108,7 +108,7 @@ const char *gmrk_backend_name(enum gmrk_backend b);
 
 /* gmrk_config.flags */
 #define GMRK_CFG_ALLOW_PLAINTEXT (1u << 0)	/* gmrk_open passes unencrypted blocks through */
-#define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD*, GMRK_KEY, GMRK_SM2_*, GMRK_PINCODE, GMRK_TPM_* */
+#define GMRK_CFG_IGNORE_ENV	(1u << 1)	/* ignore GMRK_BACKEND, GMRK_THRESHOLD*, GMRK_KEY, GMRK_SM2_*, GMRK_PINCODE, GMRK_TPM_*, GMRK_CARD_KEY */
 #define GMRK_CFG_CALIBRATE	(1u << 2)	/* the default (kept for source compatibility):
 						 * auto routing measures its paths at first use */
 #define GMRK_CFG_NO_MASTER_KEY	(1u << 3)	/* do not look for a master key at all */
@@ -143,7 +143,7 @@ struct gmrk_config {
 	uint64_t nonce_limit;		/* blocks per key and cipher; default and max 2^32 */
 	/*
 	 * Master key providers besides the EK above. Order, first match wins:
-	 * master_key, SM2, TPM, master_key_env, master_key_file. Each field
+	 * master_key, SM2, TPM, card, master_key_env, master_key_file. Each field
 	 * left NULL/0 is taken from its environment variable (unless
 	 * GMRK_CFG_IGNORE_ENV). Documentation/gmrk/key-management.rst.
 	 *
@@ -165,6 +165,16 @@ struct gmrk_config {
 	int tpm_pcr;			/* 17..23, 0: 22 or what keys_file records; GMRK_TPM_PCR */
 	const char *tpm_cipher;		/* recorded in a new keys_file; GMRK_TPM_CIPHER */
 	const char *tpm_tcti;		/* tpm2-tss TCTI; GMRK_TPM_TCTI */
+	/*
+	 * Card-held SM2 key (fctsdb gm-rk): "SLOT" or "gmrkN:SLOT", a key
+	 * slot of a gm-rk card (gmrk cardkey generate). New key files are
+	 * wrapped to the slot's public key, read from the card (of device
+	 * gmrkN, else of the one device holding a key in SLOT); opening
+	 * unwraps inside whichever /dev/gmrkN holds the public key the key
+	 * file records. No software fallback: the private key is only in
+	 * the card. GMRK_CARD_KEY.
+	 */
+	const char *card_key;
 };
 
 void gmrk_config_init(struct gmrk_config *cfg);
@@ -243,6 +253,7 @@ struct gmrk_key_info {
 #define GMRK_PROVIDER_EK_SCRYPT	2	/* master key: a passphrase, scrypt + HKDF */
 #define GMRK_PROVIDER_SM2	3	/* an SM2-wrapped secret per key file, HKDF */
 #define GMRK_PROVIDER_TPM	4	/* master key: 32 bytes sealed by a TPM, HKDF */
+#define GMRK_PROVIDER_CARD	5	/* a secret per key file SM2-wrapped to a card key slot, HKDF */
 
 int gmrk_key_info(const gmrk_key *key, struct gmrk_key_info *info);
 
@@ -262,6 +273,41 @@ int gmrk_key_info(const gmrk_key *key, struct gmrk_key_info *info);
  */
 int gmrk_key_rewrap(gmrk_ctx *from, gmrk_ctx *to, const char *path,
 		    const char *asset, gmrk_error *err);
+
+/* Most versions one key file holds (gmrk_key_add_version refuses more). */
+#define GMRK_KEY_MAX_VERSIONS	16
+
+/*
+ * Asset-key rotation: appends a new random asset key as version N+1 to
+ * key file @path of @asset (NULL: the file name without ".key"), whose
+ * newest version is N, and returns the key opened: it seals with version
+ * N+1 and opens blocks of every version the file holds, as
+ * gmrk_key_open() does from now on. The key id stays; the versions there
+ * are stay byte for byte. The new file is checked to give back the old
+ * versions and the new one, then replaces the old one crash-safe (a
+ * temporary file, fsync, rename, fsync of the directory): at any point
+ * the file is the complete old one or the complete new one. Concurrent
+ * calls (and gmrk_key_rewrap, gmrk_key_drop_versions) on one file are
+ * serialized by a lock on it, so none is lost. Keys opened before keep
+ * sealing with version N, which stays in the file. Returns NULL with the
+ * file left as it was on any error: GMRK_E_EXHAUSTED when it already
+ * holds GMRK_KEY_MAX_VERSIONS versions, the errors of gmrk_key_open()
+ * (GMRK_E_NOENT: nothing is created).
+ */
+gmrk_key *gmrk_key_add_version(gmrk_ctx *ctx, const char *path,
+			       const char *asset, gmrk_error *err);
+
+/*
+ * Removes from key file @path of @asset (NULL as above) every version
+ * older than @below, once no block needs them: blocks of those versions
+ * no longer open with it. The rest stays byte for byte; crash-safe and
+ * locked like gmrk_key_add_version. Returns how many versions were
+ * dropped (0: none is older, nothing written), or a negative code with
+ * the file left as it was (GMRK_E_INVAL when @below is above the newest
+ * version: a key file keeps at least its newest).
+ */
+int gmrk_key_drop_versions(gmrk_ctx *ctx, const char *path, const char *asset,
+			   uint32_t below, gmrk_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Blocks                                                               */

@@ -58,8 +58,21 @@ $(HK_PROVIDERS): $(HK_OUT)/obj/tests/host/keys/test_providers.o $(HK_COMMON) $(H
 	@echo "  LD [san] $@"
 	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lcmocka $(HOST_LIBS)
 
+# the card master-key provider without a card: its key-file codec and the
+# DER -> raw conversion (lib internals), GMRK_CARD_KEY with no /dev/gmrk*
+HK_CARDKEY := $(HK_OUT)/test_cardkey
+HK_BINS += $(HK_CARDKEY)
+host-keys-tests: $(HK_CARDKEY)
+$(HK_OUT)/obj/tests/host/keys/test_cardkey.o: HK_CFLAGS += -I$(TOP)/lib
+$(HK_OUT)/obj/tests/host/keys/test_cardkey.o: lib/internal.h lib/cardkey.h
+
+$(HK_CARDKEY): $(HK_OUT)/obj/tests/host/keys/test_cardkey.o $(HK_COMMON) $(HOST_LIB_OBJS)
+	@echo "  LD [san] $@"
+	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lcmocka $(HOST_LIBS)
+
 check-host-keys: deps host-keys-tests keys
 	@mkdir -p $(RESULTS)
 	@GMRK_TEST_GENKEYPAIR=$(HK_CLI) tests/host/run.sh $(RESULTS)/host-keys.tap $(HK_BINS)
 
-.SECONDARY: $(HK_COMMON) $(patsubst %,$(HK_OUT)/obj/tests/host/keys/test_%.o,$(HK_TESTS) providers)
+.SECONDARY: $(HK_COMMON) $(patsubst %,$(HK_OUT)/obj/tests/host/keys/test_%.o,$(HK_TESTS) providers \
+	cardkey)

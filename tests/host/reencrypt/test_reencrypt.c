@@ -2,14 +2,18 @@
 /*
  * gmrk reencrypt: cipher changes aes -> sm4 -> chachapoly with the
  * contents unchanged after gmrk open and a second run reporting
- * "already"; a plaintext file encrypted in place; --new-key (new key id,
- * the old key kept); a corrupt block refused with exit 1 and the file left
- * byte for byte; usage errors; and the crash test: the sanitized command
- * on 10 files (half sealed, half plaintext) SIGKILLed at random points 100
- * times, cycling ciphers and --new-key so every run has work, with every
- * file opening to its original plaintext after each kill (with FILE.key,
- * or the pending FILE.new.key of an interrupted --new-key), and a final
- * complete run converting everything.
+ * "already"; a plaintext file encrypted in place; --new-key (a new key
+ * version in the same key file, named by every block header, the old
+ * version kept so an old copy still opens) and --drop-old (the old
+ * versions gone), up to the version limit and past it with --drop-old;
+ * one --key-file for several files, its old versions dropped only once
+ * every file is done; a corrupt block refused with exit 1 and the file
+ * left byte for byte; usage errors; and the crash test: the sanitized
+ * command on 10 files (half sealed, half plaintext) SIGKILLed at random
+ * points 100 times, cycling ciphers, --new-key and --drop-old so every
+ * run has work, with every file opening to its original plaintext with
+ * FILE.key after each kill, and a final complete run converting
+ * everything to K's newest version.
  *
  * The master key is 64 hex digits, not a passphrase: no scrypt.
  */
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "internal.h"	/* struct gmrk_key: how many versions a key file holds */
 
 #define EK	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define NFILES	10
@@ -103,6 +108,17 @@ static void same_file(const char *a, const char *b)
 	free(y);
 }
 
+/* file @path holds exactly the @len bytes @want */
+static void holds(const char *path, const uint8_t *want, size_t len)
+{
+	size_t n;
+	uint8_t *now = slurp(path, &n);
+
+	assert_int_equal(n, len);
+	assert_memory_equal(now, want, len);
+	free(now);
+}
+
 /* random contents of @len bytes at @name; returns the path */
 static char *make_plain(const char *name, size_t len)
 {
@@ -116,8 +132,12 @@ static char *make_plain(const char *name, size_t len)
 	return p;
 }
 
-/* every block header of sealed file @path names cipher @c; returns the block count */
-static int all_cipher(const char *path, enum gmrk_cipher c, uint8_t id[GMRK_KEY_ID_LEN])
+/*
+ * Every block header of sealed file @path names cipher @c (and, unless 0,
+ * key version @version); returns the block count.
+ */
+static int all_cipher_v(const char *path, enum gmrk_cipher c, uint8_t id[GMRK_KEY_ID_LEN],
+			uint32_t version)
 {
 	size_t len, off = 0;
 	uint8_t *buf = slurp(path, &len);
@@ -130,6 +150,8 @@ static int all_cipher(const char *path, enum gmrk_cipher c, uint8_t id[GMRK_KEY_
 		assert_int_equal(gmrk_block_info(buf + off, len - off, &bi, &err), 0);
 		assert_true(bi.encrypted);
 		assert_int_equal(bi.cipher, c);
+		if (version)
+			assert_int_equal(bi.key_version, version);
 		if (id)
 			memcpy(id, bi.key_id, GMRK_KEY_ID_LEN);
 		off += bi.sealed_len;
@@ -137,6 +159,11 @@ static int all_cipher(const char *path, enum gmrk_cipher c, uint8_t id[GMRK_KEY_
 	}
 	free(buf);
 	return n;
+}
+
+static int all_cipher(const char *path, enum gmrk_cipher c, uint8_t id[GMRK_KEY_ID_LEN])
+{
+	return all_cipher_v(path, c, id, 0);
 }
 
 /* gmrk open @sealed (default key file) gives back @orig (NULL: just opens) */
@@ -159,8 +186,8 @@ static void test_cipher_chain(void **state)
 		GMRK_CIPHER_SM4_GCM, GMRK_CIPHER_CHACHA20_POLY1305, GMRK_CIPHER_AES_GCM
 	};
 	uint8_t id0[GMRK_KEY_ID_LEN], id[GMRK_KEY_ID_LEN];
-	uint8_t *before, *after;
-	size_t lb, la;
+	uint8_t *before;
+	size_t lb;
 
 	(void)state;
 	snprintf(sealed, sizeof(sealed), "%s.gmrk", orig);
@@ -179,19 +206,16 @@ static void test_cipher_chain(void **state)
 	before = slurp(sealed, &lb);
 	assert_int_equal(sh("%s --cipher aes %s | grep -q '^already'", re_bin(),
 			    sealed), 0);
-	after = slurp(sealed, &la);
-	assert_int_equal(la, lb);
-	assert_memory_equal(before, after, la);
+	holds(sealed, before, lb);
 	free(before);
-	free(after);
 	free(orig);
 }
 
 static void test_plaintext(void **state)
 {
 	char *p = make_plain("old-data.txt", 200000), copy[600], key[600];
-	uint8_t *before, *after;
-	size_t lb, la;
+	uint8_t *before;
+	size_t lb;
 
 	(void)state;
 	snprintf(copy, sizeof(copy), "%s.copy", p);
@@ -200,11 +224,8 @@ static void test_plaintext(void **state)
 	before = slurp(p, &lb);
 	/* without --allow-plaintext: refused (exit 2), untouched, no key made */
 	assert_int_equal(sh("%s %s >/dev/null 2>&1", re_bin(), p), 2);
-	after = slurp(p, &la);
-	assert_int_equal(la, lb);
-	assert_memory_equal(before, after, la);
+	holds(p, before, lb);
 	assert_int_not_equal(access(key, F_OK), 0);
-	free(after);
 	assert_int_equal(sh("%s --allow-plaintext --cipher sm4 %s >/dev/null",
 			    re_bin(), p), 0);
 	assert_int_equal(all_cipher(p, GMRK_CIPHER_SM4_GCM, NULL), 4);
@@ -217,44 +238,256 @@ static void test_plaintext(void **state)
 	free(p);
 }
 
+/*
+ * Opens every block of sealed file @buf (@len bytes, as gmrk seal wrote
+ * it) with @k into @out: 0, or the code of the first block that fails
+ * (@err says why).
+ */
+static int open_blocks(gmrk_ctx *ctx, gmrk_key *k, const uint8_t *buf, size_t len,
+		       uint8_t *out, size_t *outlen, gmrk_error *err)
+{
+	struct gmrk_block_info bi;
+	size_t off = 0;
+	uint64_t pos = 0;
+	int rc;
+
+	*outlen = 0;
+	while (off < len) {
+		uint8_t ad[sizeof(FILE_AD)];
+		size_t n;
+
+		rc = gmrk_block_info(buf + off, len - off, &bi, err);
+		if (rc)
+			return rc;
+		memcpy(ad, FILE_AD, sizeof(FILE_AD) - 1);
+		ad[sizeof(FILE_AD) - 1] = off + bi.sealed_len == len;
+		rc = gmrk_open(ctx, k, pos, ad, sizeof(ad), buf + off, bi.sealed_len,
+			       out + *outlen, len - *outlen, &n, NULL, err);
+		if (rc)
+			return rc;
+		*outlen += n;
+		off += bi.sealed_len;
+		pos++;
+	}
+	return 0;
+}
+
+/* sealed bytes @buf open with key file @key (asset @asset) to the contents of @orig */
+static int opens_with(gmrk_ctx *ctx, const uint8_t *buf, size_t len, const char *key,
+		      const char *asset, const char *orig, gmrk_error *err)
+{
+	gmrk_key *k = gmrk_key_open(ctx, key, asset, 0, err);
+	uint8_t *out = malloc(len + 1), *want;
+	size_t outlen, wantlen;
+	int rc;
+
+	assert_non_null(k);
+	assert_non_null(out);
+	rc = open_blocks(ctx, k, buf, len, out, &outlen, err);
+	if (!rc) {
+		want = slurp(orig, &wantlen);
+		assert_int_equal(outlen, wantlen);
+		assert_memory_equal(out, want, outlen);
+		free(want);
+	}
+	gmrk_key_free(k);
+	free(out);
+	return rc;
+}
+
+/* how many versions key file @key holds, and the newest */
+static int key_versions(gmrk_ctx *ctx, const char *key, const char *asset, uint32_t *newest)
+{
+	gmrk_error err;
+	gmrk_key *k = gmrk_key_open(ctx, key, asset, 0, &err);
+	int n;
+
+	if (!k)
+		fail_msg("'%s': %s", key, err.message);
+	n = k->nver;
+	if (newest)
+		*newest = k->ver[n - 1].version;
+	gmrk_key_free(k);
+	return n;
+}
+
+/* runs the command line @cmd; returns its exit status, its stdout in @out */
+static int run_out(char *out, size_t cap, const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	assert_non_null(p);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
 static void test_new_key(void **state)
 {
-	char *orig = make_plain("rekey", 150000), sealed[600], copy[600], key[600], old[700];
-	uint8_t id0[GMRK_KEY_ID_LEN], id[GMRK_KEY_ID_LEN], *k0, *k1;
-	size_t l0, l1;
+	char *orig = make_plain("rekey", 150000), sealed[600], copy[600], key[600], v1[600];
+	char cmd[2000], out[4096], want[1000];
+	gmrk_ctx *ctx = th_ctx_ek(EK, 0, 0);
+	uint8_t id0[GMRK_KEY_ID_LEN], id[GMRK_KEY_ID_LEN], *k0, *k1, *old;
+	size_t l0, l1, lold;
+	uint32_t newest;
+	gmrk_error err;
 
 	(void)state;
 	snprintf(sealed, sizeof(sealed), "%s.gmrk", orig);
 	snprintf(copy, sizeof(copy), "%s.copy", orig);
 	snprintf(key, sizeof(key), "%s.gmrk.key", orig);
+	snprintf(v1, sizeof(v1), "%s.v1", orig);
 	assert_int_equal(sh("cp %s %s && %s seal %s", orig, copy, gmrk_bin(), orig), 0);
-	all_cipher(sealed, GMRK_CIPHER_AES_GCM, id0);
+	all_cipher_v(sealed, GMRK_CIPHER_AES_GCM, id0, 1);
 	k0 = slurp(key, &l0);
-	assert_int_equal(sh("%s --new-key --cipher chachapoly %s >/dev/null", re_bin(),
-			    sealed), 0);
-	all_cipher(sealed, GMRK_CIPHER_CHACHA20_POLY1305, id);
-	assert_memory_not_equal(id, id0, GMRK_KEY_ID_LEN);
+	old = slurp(sealed, &lold);	/* a backup from before, under version 1 */
+	snprintf(cmd, sizeof(cmd), "%s --new-key --cipher chachapoly %s", re_bin(), sealed);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
+	snprintf(want, sizeof(want), "reencrypted %s (chacha20-poly1305, key version 2)\n", sealed);
+	assert_non_null(strstr(out, want));
+	/* the same key id, every block under version 2, and FILE opens with FILE.key */
+	all_cipher_v(sealed, GMRK_CIPHER_CHACHA20_POLY1305, id, 2);
+	assert_memory_equal(id, id0, GMRK_KEY_ID_LEN);
 	opens_to(sealed, copy);
-	/* the old key is kept, byte for byte, named by its id */
-	snprintf(old, sizeof(old), "%s.gmrk.old-%02x%02x%02x%02x%02x%02x%02x%02x.key", orig,
-		 id0[0], id0[1], id0[2], id0[3], id0[4], id0[5], id0[6], id0[7]);
-	k1 = slurp(old, &l1);
-	assert_int_equal(l0, l1);
-	assert_memory_equal(k0, k1, l0);
-	free(k0);
+	/* K: version 1 byte for byte, then version 2; no other key file */
+	k1 = slurp(key, &l1);
+	assert_int_equal(l1, 2 * l0);
+	assert_memory_equal(k1, k0, l0);
 	free(k1);
+	assert_int_equal(key_versions(ctx, key, "rekey.gmrk", &newest), 2);
+	assert_int_equal(newest, 2);
+	assert_int_equal(sh("ls %s.gmrk.* | grep -v -x -e %s -e %s | grep -q .", orig, sealed,
+			    key), 1);
+	/* the backup still opens with K */
+	assert_int_equal(opens_with(ctx, old, lold, key, "rekey.gmrk", copy, &err), 0);
+	/* again with --drop-old: version 3, and versions 1 and 2 are gone */
+	snprintf(cmd, sizeof(cmd), "%s --new-key --drop-old --cipher chachapoly %s", re_bin(),
+		 sealed);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
+	snprintf(want, sizeof(want),
+		 "reencrypted %s (chacha20-poly1305, key version 3, 2 old key versions dropped)\n",
+		 sealed);
+	assert_non_null(strstr(out, want));
+	all_cipher_v(sealed, GMRK_CIPHER_CHACHA20_POLY1305, id, 3);
+	opens_to(sealed, copy);
+	k1 = slurp(key, &l1);
+	assert_int_equal(l1, l0);
+	free(k1);
+	assert_int_equal(key_versions(ctx, key, "rekey.gmrk", &newest), 1);
+	assert_int_equal(newest, 3);
+	assert_int_equal(opens_with(ctx, old, lold, key, "rekey.gmrk", copy, &err),
+			 -GMRK_E_WRONG_KEY);
+	assert_non_null(strstr(err.message, "version 1 of key"));
+	/* a run with nothing to do: "already", and nothing to drop either */
+	snprintf(cmd, sizeof(cmd), "%s --drop-old --cipher chachapoly %s", re_bin(), sealed);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
+	snprintf(want, sizeof(want), "already     %s\n", sealed);
+	assert_non_null(strstr(out, want));
+	free(k0);
+	free(old);
 	free(orig);
+	gmrk_ctx_free(ctx);
+}
+
+/* --new-key up to the version limit: refused with the reason; --drop-old makes room */
+static void test_new_key_limit(void **state)
+{
+	char *orig = make_plain("limit", 70000), sealed[600], key[600], cmd[2000], out[4096];
+	gmrk_ctx *ctx = th_ctx_ek(EK, 0, 0);
+	uint8_t *fb, *kb;
+	size_t lfb, lkb;
+	uint32_t newest;
+
+	(void)state;
+	snprintf(sealed, sizeof(sealed), "%s.gmrk", orig);
+	snprintf(key, sizeof(key), "%s.gmrk.key", orig);
+	assert_int_equal(sh("%s seal %s", gmrk_bin(), orig), 0);
+	for (int v = 2; v <= GMRK_KEY_MAX_VERSIONS; v++)
+		assert_int_equal(sh("%s --new-key %s >/dev/null", re_bin(), sealed), 0);
+	all_cipher_v(sealed, GMRK_CIPHER_AES_GCM, NULL, GMRK_KEY_MAX_VERSIONS);
+	assert_int_equal(key_versions(ctx, key, "limit.gmrk", NULL), GMRK_KEY_MAX_VERSIONS);
+	fb = slurp(sealed, &lfb);
+	kb = slurp(key, &lkb);
+	snprintf(cmd, sizeof(cmd), "%s --new-key %s 2>/dev/null", re_bin(), sealed);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 2);
+	assert_non_null(strstr(out, "holds 16 key versions, the most it can: "
+				    "drop the old ones first (--drop-old)"));
+	holds(sealed, fb, lfb);
+	holds(key, kb, lkb);
+	/* with --drop-old: the 15 older go first, then version 17, then 16 */
+	snprintf(cmd, sizeof(cmd), "%s --new-key --drop-old %s", re_bin(), sealed);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
+	assert_non_null(strstr(out, "(aes-gcm, key version 17, 16 old key versions dropped)"));
+	all_cipher_v(sealed, GMRK_CIPHER_AES_GCM, NULL, 17);
+	assert_int_equal(key_versions(ctx, key, "limit.gmrk", &newest), 1);
+	assert_int_equal(newest, 17);
+	opens_to(sealed, orig);
+	free(fb);
+	free(kb);
+	free(orig);
+	gmrk_ctx_free(ctx);
+}
+
+/*
+ * One --key-file for several files: one new version for all of them, the
+ * old ones dropped once every file is under it, and kept when one fails.
+ */
+static void test_shared_key_file(void **state)
+{
+	char *a = make_plain("shared-a", 90000), *b = make_plain("shared-b", 120000);
+	char *key = th_path("shared.key"), sa[600], sb[600], cmd[3000], out[4096];
+	gmrk_ctx *ctx = th_ctx_ek(EK, 0, 0);
+	uint8_t *buf;
+	size_t len;
+	uint32_t newest;
+
+	(void)state;
+	snprintf(sa, sizeof(sa), "%s.gmrk", a);
+	snprintf(sb, sizeof(sb), "%s.gmrk", b);
+	assert_int_equal(sh("%s seal --key-file %s %s && %s seal --key-file %s %s", gmrk_bin(),
+			    key, a, gmrk_bin(), key, b), 0);
+	snprintf(cmd, sizeof(cmd), "%s --new-key --drop-old --key-file %s %s %s", re_bin(), key,
+		 sa, sb);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
+	assert_non_null(strstr(out, "1 old key version dropped"));
+	/* the first file added version 2, the second was under 1 and went to it */
+	all_cipher_v(sa, GMRK_CIPHER_AES_GCM, NULL, 2);
+	all_cipher_v(sb, GMRK_CIPHER_AES_GCM, NULL, 2);
+	assert_int_equal(key_versions(ctx, key, "shared", &newest), 1);
+	assert_int_equal(newest, 2);
+	assert_int_equal(sh("%s open --key-file %s -f %s -o %s.out && cmp -s %s %s.out", gmrk_bin(),
+			    key, sa, a, a, a), 0);
+	assert_int_equal(sh("%s open --key-file %s -f %s -o %s.out && cmp -s %s %s.out", gmrk_bin(),
+			    key, sb, b, b, b), 0);
+	/* a damaged second file: the first goes to version 3, version 2 stays for the second */
+	buf = slurp(sb, &len);
+	buf[len - 5] ^= 1;
+	spit(sb, buf, len);
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "%s --new-key --drop-old --key-file %s %s %s 2>/dev/null",
+		 re_bin(), key, sa, sb);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 1);
+	all_cipher_v(sa, GMRK_CIPHER_AES_GCM, NULL, 3);
+	all_cipher_v(sb, GMRK_CIPHER_AES_GCM, NULL, 2);
+	assert_int_equal(key_versions(ctx, key, "shared", &newest), 2);
+	assert_int_equal(newest, 3);
+	assert_null(strstr(out, "dropped"));
+	free(a);
+	free(b);
+	free(key);
+	gmrk_ctx_free(ctx);
 }
 
 static void test_corrupt_block(void **state)
 {
 	char *orig = make_plain("corrupt", 200000), sealed[600], tmps[700];
-	uint8_t *before, *after;
-	size_t lb, la;
-	FILE *p;
-	char line[1024], cmd[1400];
-	bool named = false;
-	int st;
+	char cmd[1400], out[4096], want[800];
+	uint8_t *before;
+	size_t lb;
 
 	(void)state;
 	snprintf(sealed, sizeof(sealed), "%s.gmrk", orig);
@@ -263,25 +496,17 @@ static void test_corrupt_block(void **state)
 	before[70000] ^= 1;	/* inside block 1's ciphertext */
 	spit(sealed, before, lb);
 	snprintf(cmd, sizeof(cmd), "%s --cipher sm4 %s 2>/dev/null", re_bin(), sealed);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p))
-		if (!strncmp(line, "FAILED", 6) && strstr(line, sealed) &&
-		    strstr(line, "authentication failed"))
-			named = true;
-	st = pclose(p);
-	assert_int_equal(WEXITSTATUS(st), 1);
-	assert_true(named);
-	after = slurp(sealed, &la);
-	assert_int_equal(la, lb);
-	assert_memory_equal(before, after, la);
+	assert_int_equal(run_out(out, sizeof(out), cmd), 1);
+	snprintf(want, sizeof(want), "FAILED      %s: ", sealed);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(strstr(out, want), "authentication failed"));
+	holds(sealed, before, lb);
 	/* and no temporary left behind */
 	snprintf(tmps, sizeof(tmps), "ls %s.tmp.* >/dev/null 2>&1", sealed);
 	assert_int_not_equal(sh("%s", tmps), 0);
 	/* the same cipher (headers already say so): still verified, still refused */
 	assert_int_equal(sh("%s --cipher aes %s >/dev/null 2>&1", re_bin(), sealed), 1);
 	free(before);
-	free(after);
 	free(orig);
 }
 
@@ -299,43 +524,18 @@ static void test_usage(void **state)
 static char *kill_path[NFILES];
 static uint8_t *kill_orig[NFILES];
 static size_t kill_len[NFILES];
-static int kill_pending;	/* files found under a pending FILE.new.key */
-
-static gmrk_key *key_for(gmrk_ctx *ctx, const char *path, const uint8_t id[GMRK_KEY_ID_LEN])
-{
-	char key[600], nkey[600], asset[600];
-	const char *candidates[2] = { key, nkey };
-	const char *base = strrchr(path, '/') + 1;
-
-	snprintf(key, sizeof(key), "%s.key", path);
-	snprintf(nkey, sizeof(nkey), "%s.new.key", path);
-	snprintf(asset, sizeof(asset), "%s", base);
-	for (int i = 0; i < 2; i++) {
-		struct gmrk_key_info info;
-		gmrk_key *k = gmrk_key_open(ctx, candidates[i], asset, 0, NULL);
-
-		if (!k)
-			continue;
-		assert_int_equal(gmrk_key_info(k, &info), 0);
-		if (!memcmp(info.id, id, GMRK_KEY_ID_LEN)) {
-			kill_pending += i;
-			return k;
-		}
-		gmrk_key_free(k);
-	}
-	fail_msg("'%s': no key file (.key, .new.key) has its key", path);
-	return NULL;
-}
+static int kill_ahead;	/* files found under an older version than K's newest */
+static int kill_multi;	/* key files found holding several versions */
 
 /* file @i holds its original plaintext: as it was, or sealed; 1 if sealed */
 static int check_one(gmrk_ctx *ctx, int i)
 {
-	size_t len, off = 0, outlen = 0;
+	size_t len, outlen = 0;
 	uint8_t *buf = slurp(kill_path[i], &len), *out = malloc(len + 1);
+	char key[600], asset[600];
 	struct gmrk_block_info bi;
-	gmrk_key *k;
-	uint64_t pos = 0;
 	gmrk_error err;
+	gmrk_key *k;
 
 	assert_non_null(out);
 	if (!len || gmrk_block_info(buf, len, &bi, &err) || !bi.encrypted) {
@@ -345,22 +545,17 @@ static int check_one(gmrk_ctx *ctx, int i)
 		free(out);
 		return 0;
 	}
-	k = key_for(ctx, kill_path[i], bi.key_id);
-	while (off < len) {
-		uint8_t ad[sizeof(FILE_AD)];
-		size_t n;
-
-		assert_int_equal(gmrk_block_info(buf + off, len - off, &bi, &err), 0);
-		memcpy(ad, FILE_AD, sizeof(FILE_AD) - 1);
-		ad[sizeof(FILE_AD) - 1] = off + bi.sealed_len == len;
-		if (gmrk_open(ctx, k, pos, ad, sizeof(ad), buf + off, bi.sealed_len,
-			      out + outlen, len - outlen, &n, NULL, &err))
-			fail_msg("'%s' block %llu: %s", kill_path[i], (unsigned long long)pos,
-				 err.message);
-		outlen += n;
-		off += bi.sealed_len;
-		pos++;
-	}
+	/* FILE.key, and nothing else, opens it at every instant */
+	snprintf(key, sizeof(key), "%s.key", kill_path[i]);
+	snprintf(asset, sizeof(asset), "%s", strrchr(kill_path[i], '/') + 1);
+	k = gmrk_key_open(ctx, key, asset, 0, &err);
+	if (!k)
+		fail_msg("'%s': %s", key, err.message);
+	assert_memory_equal(k->id, bi.key_id, GMRK_KEY_ID_LEN);
+	kill_ahead += k->ver[k->nver - 1].version > bi.key_version;
+	kill_multi += k->nver > 1;
+	if (open_blocks(ctx, k, buf, len, out, &outlen, &err))
+		fail_msg("'%s': %s", kill_path[i], err.message);
 	assert_int_equal(outlen, kill_len[i]);
 	assert_memory_equal(out, kill_orig[i], outlen);
 	gmrk_key_free(k);
@@ -379,6 +574,7 @@ static int check_all(gmrk_ctx *ctx)
 }
 
 static const char *const kill_cipher[3] = { "sm4", "chachapoly", "aes" };
+static bool argv_drop_old;	/* the last run: --drop-old on round 0 too */
 
 static pid_t start_cli(int round)
 {
@@ -390,8 +586,11 @@ static pid_t start_cli(int round)
 	argv[argc++] = "--allow-plaintext";
 	argv[argc++] = "--cipher";
 	argv[argc++] = (char *)kill_cipher[round % 3];
+	/* by round: cipher only, --new-key, --drop-old, --new-key --drop-old */
 	if (round % 2)
 		argv[argc++] = "--new-key";
+	if (round % 4 >= 2 || argv_drop_old)
+		argv[argc++] = "--drop-old";
 	for (int i = 0; i < NFILES; i++)
 		argv[argc++] = kill_path[i];
 	argv[argc] = NULL;
@@ -483,21 +682,33 @@ static void test_kill(void **state)
 		n = check_all(ctx);
 		mixed += n > NFILES / 2 && n < NFILES;
 	}
-	print_message("# %d runs killed (%d with plaintext and sealed files side by side, %d files found under a pending new key), %d finished first (one full run %.1f ms)\n",
-		      killed, mixed, kill_pending, finished, (double)full / 1000);
+	print_message("# %d runs killed (%d with plaintext and sealed files side by side; files found %d times under an older version than their key file's newest, key files %d times with several versions), %d finished first (one full run %.1f ms)\n",
+		      killed, mixed, kill_ahead, kill_multi, finished, (double)full / 1000);
 	assert_true(killed > 0);
 	/* a final complete run converts everything */
 	st = wait_status(start_cli(0));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_int_equal(check_all(ctx), NFILES);
 	for (int i = 0; i < NFILES; i++) {
-		/*
-		 * gmrk open with the default FILE.key (check_all also accepted a
-		 * pending FILE.new.key); a FILE.new.key left by a run killed before
-		 * it replaced FILE is not needed by it (the next --new-key reuses it)
-		 */
-		all_cipher(kill_path[i], GMRK_CIPHER_SM4_GCM, NULL);
+		char key[600];
+		uint32_t newest;
+
+		/* every block under the key file's newest version, as gmrk open reads it */
+		snprintf(key, sizeof(key), "%s.key", kill_path[i]);
+		key_versions(ctx, key, strrchr(kill_path[i], '/') + 1, &newest);
+		all_cipher_v(kill_path[i], GMRK_CIPHER_SM4_GCM, NULL, newest);
 		opens_to(kill_path[i], NULL);
+	}
+	/* and --drop-old leaves each key file its newest version alone */
+	argv_drop_old = true;
+	st = wait_status(start_cli(0));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(check_all(ctx), NFILES);
+	for (int i = 0; i < NFILES; i++) {
+		char key[600];
+
+		snprintf(key, sizeof(key), "%s.key", kill_path[i]);
+		assert_int_equal(key_versions(ctx, key, strrchr(kill_path[i], '/') + 1, NULL), 1);
 		free(kill_path[i]);
 		free(kill_orig[i]);
 	}
@@ -510,6 +721,8 @@ int main(void)
 		cmocka_unit_test(test_cipher_chain),
 		cmocka_unit_test(test_plaintext),
 		cmocka_unit_test(test_new_key),
+		cmocka_unit_test(test_new_key_limit),
+		cmocka_unit_test(test_shared_key_file),
 		cmocka_unit_test(test_corrupt_block),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_kill),
