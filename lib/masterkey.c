@@ -743,68 +743,29 @@ int gmrk__ek_card_unwrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e,
 
 static int gmrk_ek_file(struct gmrk_ek *ek, const char *path, gmrk_error *err)
 {
-	char *buf;
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
-	int fd, rc;
+	uint8_t *buf;
+	size_t len, all;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return gmrk__err_sys(err, errno, "master key file '%s'", path);
-	if (fstat(fd, &st)) {
-		rc = gmrk__err_sys(err, errno, "master key file '%s'", path);
-		close(fd);
+	rc = gmrk_keys__read_file(path, GMRK_EK_FILE_MAX, "master key file",
+				  &buf, &len, err);
+	if (rc)
 		return rc;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return gmrk__err(err, GMRK_E_INVAL, "master key file '%s': not a regular file", path);
-	}
-	if (st.st_mode & 077) {
-		close(fd);
-		return gmrk__err(err, GMRK_E_PERM,
-				 "master key file '%s' is accessible by group or others (mode %04o): chmod 600 it",
-				 path, (unsigned int)(st.st_mode & 07777));
-	}
-	buf = malloc(GMRK_EK_FILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return gmrk__err(err, GMRK_E_NOMEM, "%s", gmrk_strerror(GMRK_E_NOMEM));
-	}
-	while (len <= GMRK_EK_FILE_MAX) {
-		n = read(fd, buf + len, GMRK_EK_FILE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = gmrk__err_sys(err, errno, "master key file '%s'", path);
-			goto out;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	if (len > GMRK_EK_FILE_MAX) {
-		rc = gmrk__err(err, GMRK_E_INVAL, "master key file '%s': larger than %d bytes",
-			       path, GMRK_EK_FILE_MAX);
-		goto out;
-	}
+	all = len;
 	/* one trailing newline is not part of the key */
 	if (len && buf[len - 1] == '\n')
 		len--;
 	if (len && buf[len - 1] == '\r')
 		len--;
-	rc = gmrk__ek_classify(buf, len, ek);
+	rc = gmrk__ek_classify((const char *)buf, len, ek);
 	if (rc == -GMRK_E_INVAL)
 		rc = gmrk__err(err, GMRK_E_INVAL, "master key file '%s' is empty", path);
 	else if (rc)
 		rc = gmrk__err(err, -rc, "%s", gmrk_strerror(rc));
 	else
 		snprintf(ek->source, sizeof(ek->source), "file '%.80s'", path);
-out:
-	gmrk__memzero(buf, GMRK_EK_FILE_MAX + 1);
+	gmrk__memzero(buf, all);
 	free(buf);
-	close(fd);
 	return rc;
 }
 

@@ -394,7 +394,7 @@ static void test_master_key_sources(void **s)
 	assert_int_equal(err.code, GMRK_E_INVAL);
 	cfg.master_key_file = "/nonexistent-gmrk/master";
 	assert_null(gmrk_ctx_new(&cfg, &err));
-	assert_int_equal(err.code, GMRK_E_IO);
+	assert_int_equal(err.code, GMRK_E_NOENT);
 	free(ekf);
 	free(kf);
 }
