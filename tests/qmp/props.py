@@ -8,7 +8,8 @@ Starts the emulator paused with no guest (-S, no firmware run; machine
 "pc", whose root bus takes device_add), then over QMP: plugs cards with
 good and bad properties (every bad value must be refused with an error,
 never crash QEMU), reads the defaults back, and sets and reads each
-run-time knob. Prints TAP (version 13) results for each
+run-time knob. Key slots: key-slots limits, keystore paths that cannot
+work, and one keystore taken by a second card. Prints TAP (version 13) results for each
 check and exits 1 if any failed. Needs no VM harness, no guest, no driver.
 """
 
@@ -54,7 +55,7 @@ def main():
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             q = QMP(sock, connect_timeout=30)
-            run_checks(q)
+            run_checks(q, tmp)
             q.close()
         except QMPError as e:
             check(False, "QMP session", str(e))
@@ -73,13 +74,13 @@ def main():
     return 0 if all(results) else 1
 
 
-def run_checks(q):
+def run_checks(q, tmp):
     path = "/machine/peripheral/c0"
     check(add(q, id="c0") is None, "device_add gmrk with defaults")
     want = {"queues": 4, "depth": 1024, "max-data": 1 << 20, "latency-us": 0,
             "fail-next": 0, "corrupt-next": 0, "stall": False,
             "queue-full": False, "fatal": False, "jobs": 0, "errors": 0,
-            "msix": True}
+            "msix": True, "key-slots": 8, "keystore": "", "key-slot-map": 0}
     for prop, val in want.items():
         try:
             got = q.cmd("qom-get", path=path, property=prop)
@@ -99,7 +100,7 @@ def run_checks(q):
             got = f"error: {e}"
         check(got == val, f"qom-set {prop} {val} reads back", f"got {got}")
 
-    for prop, val in [("jobs", 5), ("errors", 1)]:
+    for prop, val in [("jobs", 5), ("errors", 1), ("key-slot-map", 3)]:
         try:
             q.cmd("qom-set", path=path, property=prop, value=val)
             refused = False
@@ -115,16 +116,23 @@ def run_checks(q):
             refused = True
         check(refused, f"qom-set {prop} {val!r} refused")
 
+    adir = os.path.join(tmp, "adir")
+    os.mkdir(adir)
     bad = [{"queues": 0}, {"queues": 17}, {"depth": 3}, {"depth": 2},
            {"depth": 8192}, {"depth": 1000}, {"max-data": 100},
-           {"max-data": 1 << 30}]
+           {"max-data": 1 << 30}, {"key-slots": 33},
+           {"key-slots": 1 << 16}, {"keystore": ""},
+           {"keystore": os.path.join(tmp, "ks0"), "key-slots": 0},
+           {"keystore": os.path.join(tmp, "no", "such", "dir", "ks")},
+           {"keystore": adir}]
     for i, props in enumerate(bad):
         err = add(q, id=f"bad{i}", **props)
         check(err is not None, f"device_add gmrk {props} refused",
               "it was accepted")
     good = [{"queues": 1, "depth": 4}, {"queues": 16, "depth": 4096},
             {"max-data": 4096}, {"max-data": 16 << 20}, {"msix": False},
-            {"latency-us": 250}]
+            {"latency-us": 250}, {"key-slots": 0}, {"key-slots": 32},
+            {"key-slots": 1, "keystore": os.path.join(tmp, "ks1")}]
     for i, props in enumerate(good):
         err = add(q, id=f"good{i}", **props)
         check(err is None, f"device_add gmrk {props} accepted", err or "")
@@ -134,6 +142,12 @@ def run_checks(q):
     except QMPError as e:
         got = str(e)
     check(got == 250, "latency-us from device_add", f"got {got}")
+    ks1 = os.path.join(tmp, "ks1")
+    check(os.path.isfile(ks1) and os.stat(ks1).st_mode & 0o777 == 0o600,
+          "a new keystore file is created at once, mode 0600")
+    err = add(q, id="twice", keystore=ks1)
+    check(err is not None and "in use" in err,
+          "a keystore already in use by a card is refused", err or "accepted")
     # Still alive and answering after all the refusals.
     try:
         q.cmd("query-status")

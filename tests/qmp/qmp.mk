@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # VM tests of the gm-rk card emulated in QEMU that need the host's hand:
-# fault knobs set over QMP, hot-unplug, two cards. Included by the
-# top-level Makefile.
+# fault knobs set over QMP, hot-unplug, two cards, key slots kept in a
+# keystore file across boots. Included by the top-level Makefile.
 #
 #   make qmp-tests            guest programs into $(BUILD)/qmp-tests/<scenario>/
 #   make check-vm-pci-faults  run every scenario, TAP in $(RESULTS)/vm-pci-faults.tap
@@ -21,7 +21,7 @@ QMP_ST := $(TOP)/tests/selftests/gmrk
 
 # scenario/program: the program runs in that scenario's VM.
 QMP_PROGS := model/qmp_10_model faults/qmp_20_faults unplug/qmp_30_unplug \
-	twocards/qmp_40_two_cards
+	twocards/qmp_40_two_cards keys/qmp_50_keyslots keys2/qmp_51_keystore
 
 # kselftest_harness.h: tools/ksrc.sh is asked once per make run, when needed.
 QMP_KSFT_DIR = $(eval QMP_KSFT_DIR := $(shell $(TOP)/tools/ksrc.sh)/tools/testing/selftests)$(QMP_KSFT_DIR)
@@ -58,6 +58,10 @@ $(QMP_OUT)/twocards/qmp_40_two_cards: $(QMP_OBJ)/qmp_common.o $(QMP_ST_OBJS)
 $(QMP_OUT)/faults/qmp_20_faults: $(QMP_OBJ)/qmp_20_faults.o
 $(QMP_OUT)/unplug/qmp_30_unplug: $(QMP_OBJ)/qmp_30_unplug.o
 $(QMP_OUT)/twocards/qmp_40_two_cards: $(QMP_OBJ)/qmp_40_two_cards.o
+# The key-slot boots: no driver, SM2 references with OpenSSL.
+QMP_KEY_OBJS := $(QMP_LIB_OBJS) $(QMP_OBJ)/card_keys.o $(QMP_OBJ)/sm2_ref.o
+$(QMP_OUT)/keys/qmp_50_keyslots: $(QMP_OBJ)/qmp_50_keyslots.o $(QMP_KEY_OBJS)
+$(QMP_OUT)/keys2/qmp_51_keystore: $(QMP_OBJ)/qmp_51_keystore.o $(QMP_KEY_OBJS)
 
 $(QMP_BINS):
 	@mkdir -p $(@D)

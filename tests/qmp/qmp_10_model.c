@@ -310,8 +310,10 @@ TEST_F(card, identification)
 
 	EXPECT_EQ((uint32_t)GMRK_ID_MAGIC, card_rd(c, GMRK_REG_ID));
 	EXPECT_EQ((uint32_t)GMRK_VERSION, card_rd(c, GMRK_REG_VERSION));
+	/* The default card has key slots (qmp_50_keyslots tests them). */
 	EXPECT_EQ(GMRK_CAP_AES_GCM | GMRK_CAP_SM4_GCM | GMRK_CAP_CHACHAPOLY |
-		  GMRK_CAP_SG, caps);
+		  GMRK_CAP_SG | GMRK_CAP_KEYSLOTS, caps);
+	EXPECT_EQ(8u, card_rd(c, GMRK_REG_KEY_SLOTS));
 	EXPECT_EQ(4u, card_rd(c, GMRK_REG_NUM_QUEUES));
 	EXPECT_EQ(1024u, card_rd(c, GMRK_REG_MAX_DEPTH));
 	EXPECT_EQ(1u << 20, card_rd(c, GMRK_REG_MAX_DATA));
