@@ -156,7 +156,7 @@ struct gmrk_sge {
  *                GMRK_ST_EBADMSG if C1 is not a point of the curve, the KDF
  *                output is all zero, or C3 does not match (dst is then
  *                unspecified; the driver zeroes it).
- *   KEY_DESTROY  src_len = dst_len = 0; the slot is zeroed and empty.
+ *   KEY_DESTROY  src_len = dst_len = data_len = 0; the slot is zeroed and empty.
  *                GMRK_ST_ENOKEY if it was empty.
  *
  * A slot number >= KEY_SLOTS, or any other field out of line, completes

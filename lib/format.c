@@ -15,34 +15,14 @@
  *  40+n 16 tag
  *
  * The AEAD's associated data is header || position (8, big endian) ||
- * the caller's associated data.
+ * the caller's associated data. Sealing writes the header and the AAD
+ * together in lib/block.c (the per-block path); this file reads them.
  */
-#include <endian.h>
 #include <string.h>
 
 #include "internal.h"
 
 const uint8_t gmrk__magic[8] = { 0x89, 'G', 'M', 'R', 'K', 0x0d, 0x0a, 0x1a };
-
-/*
- * Runs for every sealed block, so the big-endian fields are stored with
- * htobe32/htobe64 (one bswap each) rather than through util.c's portable
- * byte-by-byte helpers in another translation unit.
- */
-void gmrk__hdr_encode(const struct gmrk_hdr *h, uint8_t out[GMRK_HEADER_LEN])
-{
-	uint32_t kv = htobe32(h->key_version), plen = htobe32(h->payload_len);
-
-	memcpy(out, gmrk__magic, sizeof(gmrk__magic));
-	out[8] = GMRK_FMT_VERSION;
-	out[9] = (uint8_t)h->cipher;
-	out[10] = GMRK_HEADER_LEN;
-	out[11] = 0;
-	memcpy(out + 12, &kv, 4);
-	memcpy(out + 16, h->key_id, GMRK_KEY_ID_LEN);
-	memcpy(out + 24, h->nonce, GMRK_NONCE_LEN);
-	memcpy(out + 36, &plen, 4);
-}
 
 int gmrk__hdr_decode(const uint8_t *in, size_t len, struct gmrk_hdr *h,
 		     gmrk_error *err)
@@ -72,18 +52,6 @@ int gmrk__hdr_decode(const uint8_t *in, size_t len, struct gmrk_hdr *h,
 	memcpy(h->nonce, in + 24, GMRK_NONCE_LEN);
 	h->payload_len = gmrk__get_be32(in + 36);
 	return 0;
-}
-
-size_t gmrk__block_aad(uint8_t *buf, const uint8_t hdr[GMRK_HEADER_LEN],
-		       uint64_t position, const void *ad, size_t adlen)
-{
-	uint64_t pos = htobe64(position);
-
-	memcpy(buf, hdr, GMRK_HEADER_LEN);
-	memcpy(buf + GMRK_HEADER_LEN, &pos, 8);
-	if (adlen)
-		memcpy(buf + GMRK_HEADER_LEN + 8, ad, adlen);
-	return GMRK_HEADER_LEN + 8 + adlen;
 }
 
 size_t gmrk_sealed_len(size_t len)

@@ -214,7 +214,7 @@ struct gmrk_ctx {
 	struct gmrk_aead *raw[GMRK_CIPHER_COUNT];	/* last raw-API key per cipher */
 	struct gmrk_counters st;
 	/* nonce randomness, refilled from OpenSSL's DRBG (lib/ctx.c) */
-	uint8_t rnd[16380];	/* a multiple of GMRK_NONCE_LEN */
+	uint8_t rnd[4092];	/* a multiple of GMRK_NONCE_LEN */
 	size_t rnd_pos;
 	unsigned int rnd_gen;
 };

@@ -167,24 +167,15 @@ static int gmrk_auth_failed(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 			 gmrk_strerror(GMRK_E_AUTH));
 }
 
-int gmrk__run(struct gmrk_ctx *ctx, struct gmrk_aead *a,
-	      const struct gmrk_req *r, enum gmrk_backend *used,
-	      unsigned int *flags, gmrk_error *err)
+/* gmrk__run() for a request that may leave userspace software */
+static __attribute__((noinline)) int
+gmrk_run_routed(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+		const struct gmrk_req *r, enum gmrk_backend *used,
+		unsigned int *flags, gmrk_error *err)
 {
-	enum gmrk_backend b = ctx->backend == GMRK_BACKEND_SOFT ? GMRK_BACKEND_SOFT :
-			      gmrk__route(ctx, a, r);
+	enum gmrk_backend b = gmrk__route(ctx, a, r);
 	int rc;
 
-	/* the per-block hot path (software): no more calls than needed */
-	if (b == GMRK_BACKEND_SOFT) {
-		rc = gmrk__soft_run(a, r);
-		if (rc)
-			return gmrk_soft_failed(ctx, a, rc, err);
-		gmrk_account(ctx, GMRK_BACKEND_SOFT, r->len, r->enc);
-		if (used)
-			*used = GMRK_BACKEND_SOFT;
-		return 0;
-	}
 	if (b == GMRK_BACKEND_CARD || b == GMRK_BACKEND_KERNEL) {
 		int which = b == GMRK_BACKEND_CARD ? GMRK_AF_CARD : GMRK_AF_KERNEL;
 
@@ -226,6 +217,31 @@ done:
 		*used = b;
 	if (b != GMRK_BACKEND_SOFT)
 		gmrk__account(ctx, b, r->len, r->enc);
+	return 0;
+}
+
+/*
+ * The per-block hot path is software with nothing to decide: backend
+ * soft, or auto in a kernel without AF_ALG (known after the first probe;
+ * gmrk__route() would say software for every request). That case takes
+ * no more than the AEAD, the statistics and one branch; everything else
+ * goes through gmrk__route().
+ */
+int gmrk__run(struct gmrk_ctx *ctx, struct gmrk_aead *a,
+	      const struct gmrk_req *r, enum gmrk_backend *used,
+	      unsigned int *flags, gmrk_error *err)
+{
+	int rc;
+
+	if (ctx->backend != GMRK_BACKEND_SOFT &&
+	    (ctx->backend != GMRK_BACKEND_AUTO || !gmrk_no_afalg(ctx)))
+		return gmrk_run_routed(ctx, a, r, used, flags, err);
+	rc = gmrk__soft_run(a, r);
+	if (rc)
+		return gmrk_soft_failed(ctx, a, rc, err);
+	gmrk_account(ctx, GMRK_BACKEND_SOFT, r->len, r->enc);
+	if (used)
+		*used = GMRK_BACKEND_SOFT;
 	return 0;
 }
 

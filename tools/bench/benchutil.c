@@ -23,6 +23,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--runs N] [--min-ms MS] [--sizes BYTES,...] [--cipher NAME]\n"
+		"       [--peers-block]\n"
 		"  NAME: aes-256-gcm, chacha20-poly1305 or sm4-gcm\n", prog);
 	exit(2);
 }
@@ -35,6 +36,7 @@ void bench_parse(struct bench_opts *o, int argc, char **argv, size_t max_size,
 		{ "min-ms", required_argument, NULL, 'm' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ "cipher", required_argument, NULL, 'c' },
+		{ "peers-block", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -72,6 +74,9 @@ void bench_parse(struct bench_opts *o, int argc, char **argv, size_t max_size,
 		case 'c':
 			o->cipher = optarg;
 			break;
+		case 'b':
+			o->peers_block = 1;
+			break;
 		default:
 			usage(prog);
 		}
@@ -80,11 +85,9 @@ void bench_parse(struct bench_opts *o, int argc, char **argv, size_t max_size,
 		usage(prog);
 }
 
-double bench_measure(const struct bench_opts *o, void (*op)(void *), void *arg)
+unsigned long bench_warm(const struct bench_opts *o, void (*op)(void *), void *arg)
 {
-	double best = 1e30;
-	unsigned long batch = 1, k, n;
-	int i;
+	unsigned long batch = 1, k;
 
 	/* Warm up (caches, lazy init) and size a batch to ~1/20 of a run. */
 	for (;;) {
@@ -93,21 +96,36 @@ double bench_measure(const struct bench_opts *o, void (*op)(void *), void *arg)
 		for (k = 0; k < batch; k++)
 			op(arg);
 		if (now(o->clock) - t0 > o->min_s / 20)
-			break;
+			return batch;
 		batch *= 2;
 	}
-	for (i = 0; i < o->runs; i++) {
-		double t0 = now(o->clock), dt;
+}
 
-		n = 0;
-		do {
-			for (k = 0; k < batch; k++)
-				op(arg);
-			n += batch;
-			dt = now(o->clock) - t0;
-		} while (dt < o->min_s);
-		if (dt / n < best)
-			best = dt / n;
+double bench_run(const struct bench_opts *o, void (*op)(void *), void *arg,
+		 unsigned long batch)
+{
+	double t0 = now(o->clock), dt;
+	unsigned long k, n = 0;
+
+	do {
+		for (k = 0; k < batch; k++)
+			op(arg);
+		n += batch;
+		dt = now(o->clock) - t0;
+	} while (dt < o->min_s);
+	return dt / n;
+}
+
+double bench_measure(const struct bench_opts *o, void (*op)(void *), void *arg)
+{
+	unsigned long batch = bench_warm(o, op, arg);
+	double best = 1e30, t;
+	int i;
+
+	for (i = 0; i < o->runs; i++) {
+		t = bench_run(o, op, arg, batch);
+		if (t < best)
+			best = t;
 	}
 	return best;
 }

@@ -15,6 +15,13 @@ struct bench_opts {
 	size_t nsizes;
 	const char *cipher;	/* only this cipher, or NULL */
 	/*
+	 * --peers-block (gmrk-bench-host only): the raw peers lay out their
+	 * output as a libgmrk block (nonce before the ciphertext, ciphertext
+	 * 40 bytes in, tag after it) instead of writing the ciphertext to the
+	 * start of the output buffer and keeping nonce and tag apart
+	 */
+	int peers_block;
+	/*
 	 * What a run's length is measured in: CLOCK_MONOTONIC (wall time,
 	 * the default) or CLOCK_THREAD_CPUTIME_ID (only the time this thread
 	 * ran: on a shared machine, time other processes take is not
@@ -25,13 +32,24 @@ struct bench_opts {
 
 /*
  * Parses --runs N, --min-ms MS, --sizes a,b,... (bytes, at most @max_size),
- * --cipher NAME into @o (defaults set by the caller). Exits 2 on bad usage.
+ * --cipher NAME, --peers-block into @o (defaults set by the caller).
+ * Exits 2 on bad usage.
  */
 void bench_parse(struct bench_opts *o, int argc, char **argv, size_t max_size,
 		 const char *prog);
 
 /* Seconds per call of op(arg): best of o->runs runs of >= o->min_s. */
 double bench_measure(const struct bench_opts *o, void (*op)(void *), void *arg);
+
+/*
+ * The two halves of bench_measure(), for contenders that take turns:
+ * bench_warm() warms op up and returns how many calls to make between
+ * clock readings (~1/20 of a run); bench_run() is one run of >= o->min_s
+ * and returns seconds per call.
+ */
+unsigned long bench_warm(const struct bench_opts *o, void (*op)(void *), void *arg);
+double bench_run(const struct bench_opts *o, void (*op)(void *), void *arg,
+		 unsigned long batch);
 
 /* "64 B", "4 KiB", "1 MiB" */
 const char *bench_size_str(size_t len, char *buf, size_t bufsz);
