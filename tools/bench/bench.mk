@@ -10,8 +10,12 @@
 #
 #   make bench                      both, host first (never in parallel)
 #   make bench-host / bench-vm      one of them
-#   BENCH_ARGS="--runs 5 --min-ms 100 --sizes 64,4096 --cipher sm4-gcm"
-#   BENCH_VM_ARGS=...               the same for the VM part
+#   BENCH_ARGS="--runs 100 --min-ms 3 --sizes 64,4096 --cipher sm4-gcm"
+#                                   (host defaults: 100 runs of 3 ms; and
+#                                   --peers-block: raw peers' output laid
+#                                   out as a libgmrk block)
+#   BENCH_VM_ARGS=...               the same for the VM part (defaults
+#                                   5 runs of 100 ms)
 #   BENCH_VM_MODE=sim|pci           pci: the gm-rk card emulated in QEMU
 #                                   (tools/qemu/build.sh); default sim
 
