@@ -113,6 +113,16 @@ gmrk_key *th_key(gmrk_ctx *ctx, uint32_t version)
 	return k;
 }
 
+gmrk_key *th_key_ok(gmrk_ctx *ctx, const char *path, unsigned int flags)
+{
+	gmrk_error err;
+	gmrk_key *k = gmrk_key_open(ctx, path, NULL, flags, &err);
+
+	if (!k)
+		fail_msg("gmrk_key_open '%s': %s", path, err.message);
+	return k;
+}
+
 static char th_dir[256];
 
 static void th_rmdir(void)

@@ -40,6 +40,8 @@ gmrk_ctx *th_ctx(enum gmrk_backend b, enum gmrk_cipher c, unsigned int flags);
 gmrk_ctx *th_ctx_ek(const char *ek, enum gmrk_cipher c, unsigned int flags);
 /* a fixed raw asset key */
 gmrk_key *th_key(gmrk_ctx *ctx, uint32_t version);
+/* gmrk_key_open(@ctx, @path, NULL, @flags), which must succeed */
+gmrk_key *th_key_ok(gmrk_ctx *ctx, const char *path, unsigned int flags);
 /* a fresh temporary directory (removed at exit) and paths inside it */
 const char *th_tmpdir(void);
 char *th_path(const char *name);

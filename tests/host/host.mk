@@ -25,7 +25,7 @@ HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS))
 host-tests: $(HOST_BINS) $(HOST_CLI)
 
 $(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h tests/host/common.h tests/host/vectors.h \
-		tools/gmrk/cli.h
+		tests/host/keys/th_keys.h tools/gmrk/cli.h
 	@mkdir -p $(dir $@)
 	@echo "  CC [san] $<"
 	@$(CC) $(HOST_CFLAGS) -I$(TOP)/tests/host -c -o $@ $<
@@ -33,6 +33,9 @@ $(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h tests/host/common.h tests/ho
 $(HOST_OUT)/test_%: $(HOST_OUT)/obj/tests/host/test_%.o $(HOST_COMMON) $(HOST_LIB_OBJS)
 	@echo "  LD [san] $@"
 	@$(CC) $(SAN_CFLAGS) -o $@ $^ $(HOST_LIBS)
+# the key-file tests use th_keys.c's file helpers too
+HOST_TK := $(HOST_OUT)/obj/tests/host/keys/th_keys.o
+$(HOST_OUT)/test_keys: $(HOST_TK)
 
 $(HOST_CLI): $(HOST_CLI_OBJS) $(HOST_LIB_OBJS)
 	@echo "  LD [san] $@"
@@ -43,4 +46,4 @@ check-host: deps host-tests
 	@GMRK_TEST_CLI=$(HOST_CLI) tests/host/run.sh $(RESULTS)/host.tap $(HOST_BINS)
 
 # keep the objects make would otherwise delete as intermediates
-.SECONDARY: $(HOST_COMMON) $(patsubst %,$(HOST_OUT)/obj/tests/host/test_%.o,$(HOST_TESTS))
+.SECONDARY: $(HOST_COMMON) $(HOST_TK) $(patsubst %,$(HOST_OUT)/obj/tests/host/test_%.o,$(HOST_TESTS))

@@ -10,9 +10,7 @@
  * byte for byte, processes adding at once, SIGKILL at random points) and
  * gmrk_key_drop_versions.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,44 +21,10 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "keys/th_keys.h"
 
 #define EK1 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define EK2 "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(65536);
-
-	assert_non_null(f);
-	*len = fread(buf, 1, 65536, f);
-	fclose(f);
-	return buf;
-}
-
-static void spit(const char *path, const uint8_t *buf, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, buf, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
-
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
 
 static char *fresh_dir(const char *name)
 {
@@ -92,7 +56,7 @@ static void test_create_and_reopen(void **s)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(st.st_size, 28 + 7 + 32 + 12 + 48);	/* asset "stream1" */
-	assert_int_equal(count_entries(dir), 1);		/* no temporary left */
+	assert_int_equal(tk_count(dir), 1);		/* no temporary left */
 	k2 = gmrk_key_open(ctx, path, "stream1", GMRK_KEY_CREATE, &err);
 	assert_non_null(k2);
 	assert_int_equal(gmrk_key_info(k1, &i1), 0);
@@ -133,17 +97,17 @@ static void wrong_ek(enum gmrk_cipher wrap, const char *want_cipher)
 	k = gmrk_key_open(good, path, NULL, GMRK_KEY_CREATE, &err);
 	assert_non_null(k);
 	gmrk_key_free(k);
-	before = slurp(path, &len1);
+	before = tk_slurp(path, &len1);
 	/* even with CREATE, a wrong key never leads to a new file */
 	assert_null(gmrk_key_open(bad, path, NULL, GMRK_KEY_CREATE, &err));
 	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
 	snprintf(want, sizeof(want), "error decrypting key file '%s': %s: message authentication failed",
 		 path, want_cipher);
 	assert_string_equal(err.message, want);
-	after = slurp(path, &len2);
+	after = tk_slurp(path, &len2);
 	assert_int_equal(len1, len2);
 	assert_memory_equal(before, after, len1);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(tk_count(dir), 1);
 	/* and the right key still opens it */
 	k = gmrk_key_open(good, path, NULL, 0, &err);
 	assert_non_null(k);
@@ -217,20 +181,20 @@ static void test_every_bit_flip(void **s)
 	k = gmrk_key_open(ctx, path, "asset-x", GMRK_KEY_CREATE, &err);
 	assert_non_null(k);
 	gmrk_key_free(k);
-	orig = slurp(path, &len);
+	orig = tk_slurp(path, &len);
 	for (bit = 0; bit < 8 * len; bit++) {
 		uint8_t *bad = malloc(len);
 
 		memcpy(bad, orig, len);
 		bad[bit / 8] ^= (uint8_t)(1 << (bit % 8));
-		spit(copy, bad, len, 0600);
+		tk_spit(copy, bad, len, 0600);
 		k = gmrk_key_open(ctx, copy, "asset-x", 0, &err);
 		if (k)
 			fail_msg("bit %zu: a corrupt key file opened", bit);
 		assert_true(err.code == GMRK_E_CORRUPT || err.code == GMRK_E_UNSUPPORTED ||
 			    err.code == GMRK_E_WRONG_KEY || err.code == GMRK_E_TRUNCATED);
 		/* nothing was changed or removed */
-		now = slurp(copy, &len2);
+		now = tk_slurp(copy, &len2);
 		assert_int_equal(len2, len);
 		assert_memory_equal(now, bad, len);
 		free(now);
@@ -255,9 +219,9 @@ static void test_every_truncation(void **s)
 	k = gmrk_key_open(ctx, path, "t", GMRK_KEY_CREATE, &err);
 	assert_non_null(k);
 	gmrk_key_free(k);
-	orig = slurp(path, &len);
+	orig = tk_slurp(path, &len);
 	for (n = 0; n < len; n++) {
-		spit(copy, orig, n, 0600);
+		tk_spit(copy, orig, n, 0600);
 		assert_null(gmrk_key_open(ctx, copy, "t", GMRK_KEY_CREATE, &err));
 		assert_int_equal(err.code, GMRK_E_TRUNCATED);
 	}
@@ -265,7 +229,7 @@ static void test_every_truncation(void **s)
 	longer = malloc(len + 3);
 	memcpy(longer, orig, len);
 	memcpy(longer + len, "xyz", 3);
-	spit(copy, longer, len + 3, 0600);
+	tk_spit(copy, longer, len + 3, 0600);
 	assert_null(gmrk_key_open(ctx, copy, "t", 0, &err));
 	assert_int_equal(err.code, GMRK_E_CORRUPT);
 	/* two entries with different key ids */
@@ -277,11 +241,11 @@ static void test_every_truncation(void **s)
 		k = gmrk_key_open(ctx, p2, "t", GMRK_KEY_CREATE, &err);
 		assert_non_null(k);
 		gmrk_key_free(k);
-		o2 = slurp(p2, &l2);
+		o2 = tk_slurp(p2, &l2);
 		both = malloc(len + l2);
 		memcpy(both, orig, len);
 		memcpy(both + len, o2, l2);
-		spit(copy, both, len + l2, 0600);
+		tk_spit(copy, both, len + l2, 0600);
 		assert_null(gmrk_key_open(ctx, copy, "t", 0, &err));
 		assert_int_equal(err.code, GMRK_E_CORRUPT);
 		assert_non_null(strstr(err.message, "inconsistent"));
@@ -330,7 +294,7 @@ static void test_modes_and_paths(void **s)
 	{
 		char *junk = th_path("junk.key");
 
-		spit(junk, (const uint8_t *)"hello, world, this is no key file at all", 40, 0600);
+		tk_spit(junk, (const uint8_t *)"hello, world, this is no key file at all", 40, 0600);
 		assert_null(gmrk_key_open(ctx, junk, NULL, 0, &err));
 		assert_int_equal(err.code, GMRK_E_CORRUPT);
 		assert_non_null(strstr(err.message, "not a gmrk key file"));
@@ -358,7 +322,7 @@ static void test_master_key_sources(void **s)
 	gmrk_key *k;
 
 	(void)s;
-	spit(ekf, (const uint8_t *)EK1 "\n", 65, 0600);
+	tk_spit(ekf, (const uint8_t *)EK1 "\n", 65, 0600);
 	gmrk_config_init(&cfg);
 	cfg.flags = GMRK_CFG_IGNORE_ENV;
 	cfg.master_key_file = ekf;
@@ -389,7 +353,7 @@ static void test_master_key_sources(void **s)
 	assert_null(gmrk_ctx_new(&cfg, &err));
 	assert_int_equal(err.code, GMRK_E_PERM);
 	/* empty and missing master key files */
-	spit(ekf, (const uint8_t *)"\n", 1, 0600);
+	tk_spit(ekf, (const uint8_t *)"\n", 1, 0600);
 	assert_null(gmrk_ctx_new(&cfg, &err));
 	assert_int_equal(err.code, GMRK_E_INVAL);
 	cfg.master_key_file = "/nonexistent-gmrk/master";
@@ -484,7 +448,7 @@ static void test_create_race(void **s)
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		assert_memory_equal(ids[i], ids[0], GMRK_KEY_ID_LEN);
 	}
-	assert_int_equal(count_entries(dir), 1);	/* the key file, no temporaries */
+	assert_int_equal(tk_count(dir), 1);	/* the key file, no temporaries */
 	free(dir);
 }
 
@@ -513,7 +477,7 @@ static void test_default_scrypt_cost(void **s)
 	gmrk_key_free(k);
 	{
 		size_t len;
-		uint8_t *b = slurp(path, &len);
+		uint8_t *b = tk_slurp(path, &len);
 
 		/* ek-scrypt, log2 N = 15, r = 8, p = 1 after the 32-byte salt */
 		assert_int_equal(b[9], GMRK_PROVIDER_EK_SCRYPT);
@@ -571,16 +535,6 @@ static uint32_t newest_version(const gmrk_key *k)
 	return info.version;
 }
 
-static void same_bytes(const char *path, const uint8_t *want, size_t wantlen)
-{
-	size_t len;
-	uint8_t *now = slurp(path, &len);
-
-	assert_int_equal(len, wantlen);
-	assert_memory_equal(now, want, len);
-	free(now);
-}
-
 static void test_add_version(void **s)
 {
 	char *dir = fresh_dir("addver"), path[600], want[800];
@@ -598,7 +552,7 @@ static void test_add_version(void **s)
 	k1 = gmrk_key_open(ctx, path, NULL, GMRK_KEY_CREATE, &err);
 	assert_non_null(k1);
 	assert_int_equal(seal_block(ctx, k1, 1, b1), 1);
-	v1 = slurp(path, &l1);
+	v1 = tk_slurp(path, &l1);
 	k2 = gmrk_key_add_version(ctx, path, NULL, &err);
 	if (!k2)
 		fail_msg("%s", err.message);
@@ -609,14 +563,14 @@ static void test_add_version(void **s)
 	assert_string_equal(i2.asset, "stream1");
 	assert_int_equal(i2.provider, GMRK_PROVIDER_EK_HKDF);
 	/* version 1 stays byte for byte, version 2 follows: mode 0600, no temporary */
-	v2 = slurp(path, &l2);
+	v2 = tk_slurp(path, &l2);
 	assert_int_equal(l2, 2 * l1);
 	assert_memory_equal(v2, v1, l1);
 	/* the new entry's key version field (offset 12, big endian) */
 	assert_memory_equal(v2 + l1 + 12, "\0\0\0\x02", 4);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(tk_count(dir), 1);
 	/* new blocks name version 2; the old one still opens */
 	assert_int_equal(seal_block(ctx, k2, 2, b2), 2);
 	assert_true(opens(ctx, k2, 1, b1, &err));
@@ -640,14 +594,14 @@ static void test_add_version(void **s)
 	snprintf(want, sizeof(want),
 		 "error decrypting key file '%s': aes-gcm: message authentication failed", path);
 	assert_string_equal(err.message, want);
-	same_bytes(path, v2, l2);
-	assert_int_equal(count_entries(dir), 1);
+	tk_holds(path, v2, l2);
+	assert_int_equal(tk_count(dir), 1);
 	/* a file of group or others: refused, untouched */
 	assert_int_equal(chmod(path, 0640), 0);
 	assert_null(gmrk_key_add_version(ctx, path, NULL, &err));
 	assert_int_equal(err.code, GMRK_E_PERM);
 	assert_int_equal(chmod(path, 0600), 0);
-	same_bytes(path, v2, l2);
+	tk_holds(path, v2, l2);
 	/* another asset's file, a missing file (nothing created), bad arguments */
 	assert_null(gmrk_key_add_version(ctx, path, "stream2", &err));
 	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
@@ -655,12 +609,12 @@ static void test_add_version(void **s)
 	snprintf(want, sizeof(want), "%s/missing.key", dir);
 	assert_null(gmrk_key_add_version(ctx, want, NULL, &err));
 	assert_int_equal(err.code, GMRK_E_NOENT);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(tk_count(dir), 1);
 	assert_null(gmrk_key_add_version(NULL, path, NULL, &err));
 	assert_int_equal(err.code, GMRK_E_INVAL);
 	assert_null(gmrk_key_add_version(ctx, path, "", &err));
 	assert_int_equal(err.code, GMRK_E_INVAL);
-	same_bytes(path, v2, l2);
+	tk_holds(path, v2, l2);
 	free(v1);
 	free(v2);
 	gmrk_key_free(k1);
@@ -707,7 +661,7 @@ static void test_version_limit(void **s)
 	assert_non_null(k);
 	assert_int_equal(seal_block(ctx, k, 1, b1), 1);
 	gmrk_key_free(k);
-	now = slurp(path, &l1);
+	now = tk_slurp(path, &l1);
 	free(now);
 	for (v = 2; v <= GMRK_KEY_MAX_VERSIONS; v++) {
 		k = gmrk_key_add_version(ctx, path, "full", &err);
@@ -718,7 +672,7 @@ static void test_version_limit(void **s)
 			assert_int_equal(seal_block(ctx, k, 16, b16), 16);
 		gmrk_key_free(k);
 	}
-	full = slurp(path, &lfull);
+	full = tk_slurp(path, &lfull);
 	assert_int_equal(lfull, GMRK_KEY_MAX_VERSIONS * l1);
 	/* one more: refused, said why, the file as it was */
 	assert_null(gmrk_key_add_version(ctx, path, "full", &err));
@@ -727,8 +681,8 @@ static void test_version_limit(void **s)
 		 "key file '%s' holds 16 key versions, the most it can: drop the old ones first",
 		 path);
 	assert_string_equal(err.message, want);
-	same_bytes(path, full, lfull);
-	assert_int_equal(count_entries(dir), 1);
+	tk_holds(path, full, lfull);
+	assert_int_equal(tk_count(dir), 1);
 	/* all 16 open */
 	k = gmrk_key_open(ctx, path, "full", 0, &err);
 	assert_non_null(k);
@@ -741,13 +695,13 @@ static void test_version_limit(void **s)
 		 "key file '%s': dropping the versions below 17 would drop its newest, 16", path);
 	assert_string_equal(err.message, want);
 	assert_int_equal(gmrk_key_drop_versions(ctx, path, "full", 1, &err), 0);
-	same_bytes(path, full, lfull);
+	tk_holds(path, full, lfull);
 	assert_int_equal(gmrk_key_drop_versions(ctx, path, "full", 16, &err), 15);
-	now = slurp(path, &len);
+	now = tk_slurp(path, &len);
 	assert_int_equal(len, l1);
 	assert_memory_equal(now, full + 15 * l1, l1);	/* version 16, byte for byte */
 	free(now);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(tk_count(dir), 1);
 	k = gmrk_key_open(ctx, path, "full", 0, &err);
 	assert_non_null(k);
 	assert_int_equal(newest_version(k), 16);
@@ -785,32 +739,32 @@ static void test_add_version_damaged(void **s)
 	k = gmrk_key_add_version(ctx, path, "d", &err);
 	assert_non_null(k);
 	gmrk_key_free(k);
-	orig = slurp(path, &len);
+	orig = tk_slurp(path, &len);
 	bad = malloc(len);
 	assert_non_null(bad);
 	for (n = 0; n < len; n++) {
 		if (n == len / 2)
 			continue;	/* version 1 alone: a valid file */
-		spit(copy, orig, n, 0600);
+		tk_spit(copy, orig, n, 0600);
 		assert_null(gmrk_key_add_version(ctx, copy, "d", &err));
 		assert_int_equal(err.code, GMRK_E_TRUNCATED);
 		assert_true(gmrk_key_drop_versions(ctx, copy, "d", 2, &err) == -GMRK_E_TRUNCATED);
-		same_bytes(copy, orig, n);
-		assert_int_equal(count_entries(dir), 2);	/* no temporary */
+		tk_holds(copy, orig, n);
+		assert_int_equal(tk_count(dir), 2);	/* no temporary */
 	}
 	for (bit = 0; bit < 8 * len; bit++) {
 		memcpy(bad, orig, len);
 		bad[bit / 8] ^= (uint8_t)(1 << (bit % 8));
-		spit(copy, bad, len, 0600);
+		tk_spit(copy, bad, len, 0600);
 		k = gmrk_key_add_version(ctx, copy, "d", &err);
 		if (k)
 			fail_msg("bit %zu: a version was added to a corrupt key file", bit);
 		assert_true(err.code == GMRK_E_CORRUPT || err.code == GMRK_E_UNSUPPORTED ||
 			    err.code == GMRK_E_WRONG_KEY || err.code == GMRK_E_TRUNCATED);
 		assert_true(gmrk_key_drop_versions(ctx, copy, "d", 2, &err) < 0);
-		same_bytes(copy, bad, len);
+		tk_holds(copy, bad, len);
 	}
-	assert_int_equal(count_entries(dir), 2);
+	assert_int_equal(tk_count(dir), 2);
 	free(bad);
 	free(orig);
 	gmrk_ctx_free(ctx);
@@ -873,7 +827,7 @@ static void test_add_version_race(void **s)
 		if (!opens(ctx, k, (uint64_t)i, blk[i], &err))
 			fail_msg("version %u: %s", ver[i], err.message);
 	gmrk_key_free(k);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(tk_count(dir), 1);
 	gmrk_ctx_free(ctx);
 	free(dir);
 }

@@ -7,6 +7,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,4 +284,38 @@ int ring_run(struct card *c, struct card_ring *r, const struct gmrk_desc *d)
 	if (cpl.cookie != le64toh(d->cookie))
 		return -EPROTO;
 	return cpl.status;
+}
+
+void hook(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	printf("GMRK-HOOK: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+int card_hook_fatal(struct card *c, const char *id, unsigned int ms)
+{
+	hook("qom-set %s fatal true", id);
+	for (unsigned int i = 0; i < ms; i++) {
+		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
+			return 0;
+		card_sleep_ms(1);
+	}
+	return -ETIMEDOUT;
+}
+
+int card_host_sync(struct card *c, struct card_ring *r, const char *id, unsigned int ms)
+{
+	if (card_hook_fatal(c, id, ms))
+		return -ETIMEDOUT;
+	if (card_reset(c) || card_rd(c, GMRK_REG_STATUS) != GMRK_STATUS_READY)
+		return -EIO;
+	ring_free(r);
+	return ring_setup(c, r, r->qid, r->size);
 }

@@ -103,4 +103,24 @@ int ring_run(struct card *c, struct card_ring *r, const struct gmrk_desc *d);
 /* Sleep @ms milliseconds. */
 void card_sleep_ms(unsigned int ms);
 
+/*
+ * Print "GMRK-HOOK: ..." for the host hook (tests/qmp/qmp.py hook) to act
+ * on, e.g. "qom-set card0 fail-next 2"; the host handles them in order.
+ */
+void hook(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Ask the host to raise STATUS.FATAL of the card QEMU calls @id and wait up
+ * to @ms for the bit: once it is set, every earlier hook request has been
+ * acted on. 0 or -ETIMEDOUT.
+ */
+int card_hook_fatal(struct card *c, const char *id, unsigned int ms);
+
+/*
+ * Wait for the host to act on earlier hook requests: card_hook_fatal(),
+ * then reset the card (which clears FATAL but keeps the other knobs) and
+ * set up @r's queue again with its size. 0 or -errno.
+ */
+int card_host_sync(struct card *c, struct card_ring *r, const char *id, unsigned int ms);
+
 #endif /* GMRK_QMP_CARD_ACCESS_H */

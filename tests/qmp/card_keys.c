@@ -129,3 +129,29 @@ int card_open_slots(struct card *c, uint32_t slots)
 	}
 	return -ENODEV;
 }
+
+int card_keys_open(struct card *c, struct card_ring *r, struct key_io *io,
+		   uint32_t slots, uint32_t ring_size)
+{
+	int err = card_open_slots(c, slots);
+
+	if (err)
+		return err;
+	err = card_reset(c);
+	if (!err)
+		err = ring_setup(c, r, 0, ring_size);
+	if (!err)
+		err = key_io_alloc(c, io);
+	/* The card is there: -ENODEV would read as "no such card". */
+	return err == -ENODEV ? -EIO : err;
+}
+
+void card_keys_close(struct card *c, struct card_ring *r, struct key_io *io)
+{
+	if (!c->bar)
+		return;
+	card_reset(c);
+	ring_free(r);
+	key_io_free(io);
+	card_close(c);
+}

@@ -64,4 +64,14 @@ int key_destroy_all(struct card *c, struct card_ring *r);
  */
 int card_open_slots(struct card *c, uint32_t slots);
 
+/*
+ * card_open_slots(), then CTRL.RESET, queue 0 with rings of @ring_size
+ * entries in @r, and @io. 0; -ENODEV only if there is no such card; else
+ * another -errno, card_keys_close() releasing what was set up.
+ */
+int card_keys_open(struct card *c, struct card_ring *r, struct key_io *io,
+		   uint32_t slots, uint32_t ring_size);
+/* If @c is open: reset it, free @r and @io, close it. */
+void card_keys_close(struct card *c, struct card_ring *r, struct key_io *io);
+
 #endif /* GMRK_QMP_CARD_KEYS_H */

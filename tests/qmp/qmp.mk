@@ -11,7 +11,8 @@
 # arguments; tests/qmp/check.sh runs them with tests/qmp/qmp.py as the
 # host hook and merges their TAP. The guest programs print KTAP through
 # the kernel's kselftest_harness.h and reuse the selftests' OpenSSL
-# reference AEADs and AF_ALG helpers (tests/selftests/gmrk/).
+# reference AEADs and SM2 encryption and AF_ALG helpers
+# (tests/selftests/gmrk/).
 
 QMP_SRC := $(TOP)/tests/qmp
 QMP_OUT := $(BUILD)/qmp-tests
@@ -29,7 +30,8 @@ QMP_CFLAGS = $(USER_CFLAGS) $(SAN_CFLAGS) -Wno-unused-parameter \
 	-I$(QMP_SRC) -I$(QMP_ST) -I$(TOP)/driver -I$(QMP_KSFT_DIR)
 QMP_LDLIBS := -lcrypto -lpthread
 
-# Shared pieces: ours, and the selftests' helpers built into our own objects.
+# Shared pieces: ours (card_access.o has hook(), which every program uses),
+# and the selftests' helpers built into our own objects.
 QMP_LIB_OBJS := $(QMP_OBJ)/card_access.o
 QMP_ST_LIB := af_alg aead_case gmrk_ctl load_worker ref_aead test_algs
 QMP_ST_OBJS := $(addprefix $(QMP_OBJ)/st_,$(addsuffix .o,$(QMP_ST_LIB)))
@@ -54,12 +56,13 @@ $(QMP_OBJ)/st_%.o: $(QMP_ST)/%.c | headers
 $(QMP_OUT)/model/qmp_10_model: $(QMP_OBJ)/qmp_10_model.o $(QMP_LIB_OBJS) \
 		$(QMP_OBJ)/st_ref_aead.o
 $(QMP_OUT)/faults/qmp_20_faults $(QMP_OUT)/unplug/qmp_30_unplug \
-$(QMP_OUT)/twocards/qmp_40_two_cards: $(QMP_OBJ)/qmp_common.o $(QMP_ST_OBJS)
+$(QMP_OUT)/twocards/qmp_40_two_cards: $(QMP_OBJ)/qmp_common.o $(QMP_LIB_OBJS) \
+		$(QMP_ST_OBJS)
 $(QMP_OUT)/faults/qmp_20_faults: $(QMP_OBJ)/qmp_20_faults.o
 $(QMP_OUT)/unplug/qmp_30_unplug: $(QMP_OBJ)/qmp_30_unplug.o
 $(QMP_OUT)/twocards/qmp_40_two_cards: $(QMP_OBJ)/qmp_40_two_cards.o
-# The key-slot boots: no driver, SM2 references with OpenSSL.
-QMP_KEY_OBJS := $(QMP_LIB_OBJS) $(QMP_OBJ)/card_keys.o $(QMP_OBJ)/sm2_ref.o
+# The key-slot boots: no driver, the selftests' SM2 references with OpenSSL.
+QMP_KEY_OBJS := $(QMP_LIB_OBJS) $(QMP_OBJ)/card_keys.o $(QMP_OBJ)/st_sm2_ref.o
 $(QMP_OUT)/keys/qmp_50_keyslots: $(QMP_OBJ)/qmp_50_keyslots.o $(QMP_KEY_OBJS)
 $(QMP_OUT)/keys2/qmp_51_keystore: $(QMP_OBJ)/qmp_51_keystore.o $(QMP_KEY_OBJS)
 

@@ -15,7 +15,6 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +30,6 @@
 #define HOOK_WAIT_MS	60000
 #define BUF_PAGES	8
 #define BUF_MAX		(BUF_PAGES * CARD_PAGE)
-
-/* Ask the host hook (tests/qmp/qmp.py hook) for something. */
-static void hook(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	printf("GMRK-HOOK: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -228,34 +213,9 @@ FIXTURE_TEARDOWN(card)
 	card_close(&self->c);
 }
 
-/*
- * Wait for the host to act on earlier hook requests: ask it to raise
- * STATUS.FATAL (requests are handled in order) and wait for the bit, then
- * reset the card (which clears FATAL but keeps the other knobs) and set up
- * queue 0 again.
- */
-static int host_sync(struct card *c, struct card_ring *r)
-{
-	int i;
-
-	hook("qom-set " CARD_ID " fatal true");
-	for (i = 0; i < HOOK_WAIT_MS; i++) {
-		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
-			break;
-		card_sleep_ms(1);
-	}
-	if (i == HOOK_WAIT_MS)
-		return -ETIMEDOUT;
-	if (card_reset(c))
-		return -EIO;
-	if (card_rd(c, GMRK_REG_STATUS) != GMRK_STATUS_READY)
-		return -EIO;
-	ring_free(r);
-	return ring_setup(c, r, 0, RING_SIZE);
-}
-
+/* Wait for the host to act on earlier hook requests (card_host_sync()). */
 #define HOST_SYNC() \
-	ASSERT_EQ(0, host_sync(&self->c, &self->r)) \
+	ASSERT_EQ(0, card_host_sync(&self->c, &self->r, CARD_ID, HOOK_WAIT_MS)) \
 		TH_LOG("the host hook did not act (run with --host-hook 'tests/qmp/qmp.py hook')")
 
 /* Run one AEAD job on the card in flat buffers; returns the status. */
@@ -866,15 +826,9 @@ TEST_F_TIMEOUT(card, fault_fatal, 120)
 {
 	struct card *c = &self->c;
 	struct gmrk_desc d = desc_new(GMRK_OP_NOP, NULL, NULL, NULL, 0, 0);
-	int i;
 
-	/* Raise FATAL and wait for it, without host_sync's reset. */
-	hook("qom-set " CARD_ID " fatal true");
-	for (i = 0; i < HOOK_WAIT_MS; i++) {
-		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
-			break;
-		card_sleep_ms(1);
-	}
+	/* Raise FATAL and wait for it, without card_host_sync()'s reset. */
+	card_hook_fatal(c, CARD_ID, HOOK_WAIT_MS);
 	ASSERT_EQ(GMRK_STATUS_READY | GMRK_STATUS_FATAL, card_rd(c, GMRK_REG_STATUS));
 	ring_put(&self->r, &d);
 	ring_doorbell(c, &self->r);

@@ -34,28 +34,6 @@
  */
 #define KMSG_LEVEL	3
 
-/* The gmrk node of the (only) PCI card. */
-static int card_node(char *name)
-{
-	char names[8][16];
-	int n = gmrk_list_nodes(names, 8);
-
-	for (int i = 0; i < n; i++) {
-		struct gmrk_info info;
-		int fd = gmrk_node_open(names[i]), err;
-
-		if (fd < 0)
-			continue;
-		err = gmrk_get_info(fd, &info);
-		close(fd);
-		if (!err && info.kind == GMRK_KIND_PCI) {
-			memcpy(name, names[i], 16);
-			return 0;
-		}
-	}
-	return -ENODEV;
-}
-
 FIXTURE(faults) {
 	char node[16];
 	uint64_t old_timeout;
@@ -70,7 +48,7 @@ FIXTURE(faults) {
 FIXTURE_SETUP(faults)
 {
 	self->kmsg = kmsg_open();
-	if (card_node(self->node)) {
+	if (gmrk_pci_node(self->node, sizeof(self->node))) {
 		/* In the card's own VM (GMRK_TEST_MODE=pci) that is a failure. */
 		ASSERT_FALSE(test_mode_is_pci()) TH_LOG("no gm-rk card bound to gmrk.ko");
 		SKIP(return, "no gm-rk PCI card bound to gmrk.ko");

@@ -3,10 +3,10 @@
  * The key slots of the QEMU gm-rk model (GMRK_CAP_KEYSLOTS, GMRK_OP_KEY_*
  * of driver/gmrk_hw.h), driven from guest userspace with no driver loaded
  * (card_access.c): KEY_GEN/PUB/UNWRAP/DESTROY and every status they have,
- * SM2 ciphertexts made here with OpenSSL (sm2_ref.c, two independent
- * encryptions) and forged ones, slots surviving reset and FATAL, jobs
- * dropped by a reset never generating a key, the fault knobs, a card with
- * key-slots=0 and one with the most slots.
+ * SM2 ciphertexts made here with OpenSSL (the selftests' sm2_ref.c, two
+ * independent encryptions) and forged ones, slots surviving reset and
+ * FATAL, jobs dropped by a reset never generating a key, the fault knobs,
+ * a card with key-slots=0 and one with the most slots.
  *
  * The first boot of the "keys" scenario of tests/qmp/check.sh:
  *   -device gmrk,id=card0,keystore=FILE        (fresh file, 8 slots)
@@ -19,7 +19,6 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +38,6 @@
 #define PUB_LEN		GMRK_SM2_PUB_LEN
 #define CT_MAX		(GMRK_SM2_OVERHEAD + GMRK_UNWRAP_MAX)
 #define NOWHERE		(1ull << 46)	/* no RAM, no device there */
-
-static void hook(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	printf("GMRK-HOOK: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static uint64_t rng_state = 0x5eed5eed12345678ull;
 
@@ -80,16 +66,18 @@ FIXTURE(keys) {
 	struct key_io io;
 };
 
+/* card0: the card with MAIN_SLOTS slots, ready; the test skips without one. */
+#define OPEN_MAIN_CARD() do {							\
+	int err = card_keys_open(&self->c, &self->r, &self->io, MAIN_SLOTS, RING_SIZE); \
+										\
+	if (err == -ENODEV)							\
+		SKIP(return, "no gm-rk card with %u key slots in this VM", MAIN_SLOTS); \
+	ASSERT_EQ(0, err) TH_LOG("card: %s", strerror(-err));			\
+} while (0)
+
 FIXTURE_SETUP(keys)
 {
-	int err = card_open_slots(&self->c, MAIN_SLOTS);
-
-	if (err == -ENODEV)
-		SKIP(return, "no gm-rk card with %u key slots in this VM", MAIN_SLOTS);
-	ASSERT_EQ(0, err) TH_LOG("card_open: %s", strerror(-err));
-	ASSERT_EQ(0, card_reset(&self->c));
-	ASSERT_EQ(0, ring_setup(&self->c, &self->r, 0, RING_SIZE));
-	ASSERT_EQ(0, key_io_alloc(&self->c, &self->io));
+	OPEN_MAIN_CARD();
 }
 
 FIXTURE_TEARDOWN(keys)
@@ -101,33 +89,12 @@ FIXTURE_TEARDOWN(keys)
 	ring_free(&self->r);
 	if (!ring_setup(&self->c, &self->r, 0, RING_SIZE))
 		key_destroy_all(&self->c, &self->r);
-	card_reset(&self->c);
-	ring_free(&self->r);
-	key_io_free(&self->io);
-	card_close(&self->c);
+	card_keys_close(&self->c, &self->r, &self->io);
 }
 
-/* Wait for the host to act on earlier hooks (see qmp_10_model.c). */
-static int host_sync(struct card *c, struct card_ring *r)
-{
-	int i;
-
-	hook("qom-set " CARD_ID " fatal true");
-	for (i = 0; i < HOOK_WAIT_MS; i++) {
-		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
-			break;
-		card_sleep_ms(1);
-	}
-	if (i == HOOK_WAIT_MS)
-		return -ETIMEDOUT;
-	if (card_reset(c) || card_rd(c, GMRK_REG_STATUS) != GMRK_STATUS_READY)
-		return -EIO;
-	ring_free(r);
-	return ring_setup(c, r, 0, RING_SIZE);
-}
-
+/* Wait for the host to act on earlier hook requests (card_host_sync()). */
 #define HOST_SYNC() \
-	ASSERT_EQ(0, host_sync(&self->c, &self->r)) \
+	ASSERT_EQ(0, card_host_sync(&self->c, &self->r, CARD_ID, HOOK_WAIT_MS)) \
 		TH_LOG("the host hook did not act (run with --host-hook 'tests/qmp/qmp.py hook')")
 
 #define GEN(slot, pub) key_gen(&self->c, &self->r, &self->io, (slot), (pub))
@@ -547,7 +514,6 @@ TEST_F_TIMEOUT(keys, reset_and_fatal_keep_keys, 120)
 	struct card *c = &self->c;
 	struct gmrk_desc d;
 	uint32_t head;
-	int i;
 
 	ASSERT_EQ(GMRK_ST_OK, GEN(1, pub));
 	rnd_fill(m, sizeof(m));
@@ -560,12 +526,7 @@ TEST_F_TIMEOUT(keys, reset_and_fatal_keep_keys, 120)
 	EXPECT_EQ(0, memcmp(pub, again, PUB_LEN));
 
 	/* FATAL: no key command runs, the slot is still there after reset. */
-	hook("qom-set " CARD_ID " fatal true");
-	for (i = 0; i < HOOK_WAIT_MS; i++) {
-		if (card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL)
-			break;
-		card_sleep_ms(1);
-	}
+	card_hook_fatal(c, CARD_ID, HOOK_WAIT_MS);
 	ASSERT_NE(0u, card_rd(c, GMRK_REG_STATUS) & GMRK_STATUS_FATAL);
 	EXPECT_EQ(2u, card_rd(c, GMRK_REG_KEY_SLOT_MAP));
 	d = key_desc(GMRK_OP_KEY_DESTROY, 1, 0);
@@ -684,25 +645,12 @@ FIXTURE_SETUP(other)
 
 FIXTURE_TEARDOWN(other)
 {
-	if (!self->c.bar)
-		return;
-	card_reset(&self->c);
-	ring_free(&self->r);
-	key_io_free(&self->io);
-	card_close(&self->c);
+	card_keys_close(&self->c, &self->r, &self->io);
 }
 
 static int other_open(FIXTURE_DATA(other) *self, uint32_t slots)
 {
-	int err = card_open_slots(&self->c, slots);
-
-	if (!err)
-		err = card_reset(&self->c);
-	if (!err)
-		err = ring_setup(&self->c, &self->r, 0, RING_SIZE);
-	if (!err)
-		err = key_io_alloc(&self->c, &self->io);
-	return err;
+	return card_keys_open(&self->c, &self->r, &self->io, slots, RING_SIZE);
 }
 
 TEST_F(other, no_key_slots)
@@ -778,24 +726,13 @@ FIXTURE(keystore) {
 
 FIXTURE_SETUP(keystore)
 {
-	int err = card_open_slots(&self->c, MAIN_SLOTS);
-
-	if (err == -ENODEV)
-		SKIP(return, "no gm-rk card with %u key slots in this VM", MAIN_SLOTS);
-	ASSERT_EQ(0, err);
-	ASSERT_EQ(0, card_reset(&self->c));
-	ASSERT_EQ(0, ring_setup(&self->c, &self->r, 0, RING_SIZE));
-	ASSERT_EQ(0, key_io_alloc(&self->c, &self->io));
+	OPEN_MAIN_CARD();
 }
 
+/* Keys stay: the second boot checks them. */
 FIXTURE_TEARDOWN(keystore)
 {
-	if (!self->c.bar)
-		return;
-	card_reset(&self->c);
-	ring_free(&self->r);
-	key_io_free(&self->io);
-	card_close(&self->c);
+	card_keys_close(&self->c, &self->r, &self->io);
 }
 
 /*

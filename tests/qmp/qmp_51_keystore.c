@@ -11,7 +11,6 @@
  * from the host.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,19 +93,6 @@ static int boot1_read(struct boot1 *b)
 	return err;
 }
 
-static void hook(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	printf("GMRK-HOOK: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 FIXTURE(boot2) {
 	struct card c;
 	struct card_ring r;
@@ -119,21 +105,13 @@ FIXTURE_SETUP(boot2)
 	int err = boot1_read(&self->b);
 
 	ASSERT_EQ(0, err) TH_LOG(BOOT1 ": %s (did the first boot run?)", strerror(-err));
-	err = card_open_slots(&self->c, MAIN_SLOTS);
-	ASSERT_EQ(0, err) TH_LOG("no card with %u key slots: %s", MAIN_SLOTS, strerror(-err));
-	ASSERT_EQ(0, card_reset(&self->c));
-	ASSERT_EQ(0, ring_setup(&self->c, &self->r, 0, RING_SIZE));
-	ASSERT_EQ(0, key_io_alloc(&self->c, &self->io));
+	err = card_keys_open(&self->c, &self->r, &self->io, MAIN_SLOTS, RING_SIZE);
+	ASSERT_EQ(0, err) TH_LOG("the card with %u key slots: %s", MAIN_SLOTS, strerror(-err));
 }
 
 FIXTURE_TEARDOWN(boot2)
 {
-	if (!self->c.bar)
-		return;
-	card_reset(&self->c);
-	ring_free(&self->r);
-	key_io_free(&self->io);
-	card_close(&self->c);
+	card_keys_close(&self->c, &self->r, &self->io);
 }
 
 TEST_F(boot2, same_slots_same_keys)

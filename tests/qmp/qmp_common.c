@@ -4,25 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-void hook(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	printf("GMRK-HOOK: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 uint64_t now_ms(void)
 {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared pieces of the guest programs of the QMP scenarios (faults,
- * hot-unplug, two cards): asking the host hook for an action, verified
- * requests through the driver over AF_ALG, and reading the guest kernel's
- * log for complaints.
+ * hot-unplug, two cards): verified requests through the driver over
+ * AF_ALG, and reading the guest kernel's log for complaints. Asking the
+ * host hook for an action is hook() of card_access.h, which every QMP
+ * program links.
  */
 #ifndef GMRK_QMP_COMMON_H
 #define GMRK_QMP_COMMON_H
@@ -14,11 +15,9 @@
 
 #include "aead_case.h"
 #include "af_alg.h"
+#include "card_access.h"
 #include "gmrk_ctl.h"
 #include "test_algs.h"
-
-/* Print "GMRK-HOOK: ..." for tests/qmp/qmp.py hook on the host. */
-void hook(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t now_ms(void);

@@ -16,8 +16,10 @@ VMLIB_OUT := $(BUILD)/vmlib
 VMLIB_TESTS := $(VMLIB_OUT)/tests/gmrk_lib_10_paths $(VMLIB_OUT)/tests/gmrk_lib_20_fallback \
 	$(VMLIB_OUT)/tests/gmrk_lib_30_cardkey
 VMLIB_EXTRA := $(VMLIB_OUT)/extra/bin/gmrk $(VMLIB_OUT)/extra/lib/libgmrk.so.$(GMRK_SOVERSION)
-VMLIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/tests/host -I$(TOP)/tests/vmlib
-VMLIB_COMMON := $(VMLIB_OUT)/obj/common.o $(VMLIB_OUT)/obj/vmlib.o
+VMLIB_CFLAGS := $(USER_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/tests/host -I$(TOP)/tests/host/keys \
+	-I$(TOP)/tests/vmlib
+# the host tests' helpers: common.c, and th_keys.c's file helpers
+VMLIB_COMMON := $(VMLIB_OUT)/obj/common.o $(VMLIB_OUT)/obj/th_keys.o $(VMLIB_OUT)/obj/vmlib.o
 
 .PHONY: check-vm-lib vmlib-tests
 vmlib-tests: $(VMLIB_TESTS) $(VMLIB_EXTRA)
@@ -34,8 +36,13 @@ $(VMLIB_OUT)/obj/common.o: tests/host/common.c tests/host/common.h $(LIB_HDRS)
 	@echo "  CC      $<"
 	@$(CC) $(VMLIB_CFLAGS) -c -o $@ $<
 
+$(VMLIB_OUT)/obj/th_keys.o: tests/host/keys/th_keys.c tests/host/keys/th_keys.h $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(VMLIB_CFLAGS) $(KEYS_CFLAGS) -c -o $@ $<
+
 $(VMLIB_OUT)/obj/%.o: tests/vmlib/%.c tests/vmlib/vmlib.h tests/host/common.h \
-		tests/host/vectors.h $(LIB_HDRS)
+		tests/host/keys/th_keys.h tests/host/vectors.h $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(VMLIB_CFLAGS) -c -o $@ $<
@@ -44,7 +51,7 @@ $(VMLIB_OUT)/tests/gmrk_lib_%: $(VMLIB_OUT)/obj/vmlib_%.o $(VMLIB_COMMON) $(LIB_
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) -o $@ $< $(VMLIB_COMMON) -L$(LIB_OUT) -lgmrk -lcmocka -lcrypto -lpthread \
-		-Wl,-rpath,$(LIB_OUT)
+		$(KEYS_LIBS) -Wl,-rpath,$(LIB_OUT)
 
 .SECONDARY: $(VMLIB_COMMON) $(VMLIB_OUT)/obj/vmlib_10_paths.o $(VMLIB_OUT)/obj/vmlib_20_fallback.o \
 	$(VMLIB_OUT)/obj/vmlib_30_cardkey.o

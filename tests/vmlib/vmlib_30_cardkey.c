@@ -47,6 +47,7 @@
 #undef gmrk_stats
 
 #include "common.h"
+#include "th_keys.h"
 #include "vmlib.h"
 
 #define EK_OLD	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -281,16 +282,6 @@ static gmrk_ctx *card_ctx(const char *spec)
 	return ctx;
 }
 
-static gmrk_key *key_ok(gmrk_ctx *ctx, const char *path, unsigned int flags)
-{
-	gmrk_error err;
-	gmrk_key *k = gmrk_key_open(ctx, path, NULL, flags, &err);
-
-	if (!k)
-		fail_msg("gmrk_key_open '%s': %s", path, err.message);
-	return k;
-}
-
 /* blocks of a key: sealed once, opened again under any context */
 struct blocks {
 	uint8_t pt[NBLK][3000], ct[NBLK][3000 + GMRK_OVERHEAD];
@@ -325,23 +316,11 @@ static void open_blocks(gmrk_ctx *ctx, gmrk_key *k, const struct blocks *b)
 	}
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(65536);
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	*len = fread(buf, 1, 65536, f);
-	fclose(f);
-	return buf;
-}
-
 /* the card parameters of the first entry of key file @path */
 static void card_params(const char *path, unsigned int *slot, uint8_t pub[65], size_t *w)
 {
 	size_t len, A;
-	uint8_t *b = slurp(path, &len);
+	uint8_t *b = tk_slurp(path, &len);
 
 	assert_true(len > 28);
 	assert_int_equal(b[9], GMRK_PROVIDER_CARD);
@@ -356,7 +335,7 @@ static void card_params(const char *path, unsigned int *slot, uint8_t pub[65], s
 static int provider_of(const char *path)
 {
 	size_t len;
-	uint8_t *b = slurp(path, &len);
+	uint8_t *b = tk_slurp(path, &len);
 	int p = len > 9 ? b[9] : -1;
 
 	free(b);
@@ -379,19 +358,6 @@ static void open_fails(gmrk_ctx *ctx, const char *path, unsigned int flags, int 
 	assert_null(gmrk_key_open(ctx, path, NULL, flags, &err));
 	assert_string_equal(err.message, want);
 	assert_int_equal(err.code, code);
-}
-
-static int count_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -538,7 +504,7 @@ static void test_keyfile(void **s)
 	snprintf(other, sizeof(other), "%s:%u", dev0, T);
 	k1 = th_path("k1.key");
 	ctx = card_ctx(spec);
-	k = key_ok(ctx, k1, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
+	k = th_key_ok(ctx, k1, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
 	assert_int_equal(gmrk_key_info(k, &info), 0);
 	assert_int_equal(info.provider, GMRK_PROVIDER_CARD);
 	seal_blocks(ctx, k, b);
@@ -558,7 +524,7 @@ static void test_keyfile(void **s)
 	ctx = gmrk_ctx_new(NULL, NULL);
 	assert_non_null(ctx);
 	unsetenv("GMRK_CARD_KEY");
-	k = key_ok(ctx, k1, 0);
+	k = th_key_ok(ctx, k1, 0);
 	assert_int_equal(gmrk_key_info(k, &info), 0);
 	assert_int_equal(info.provider, GMRK_PROVIDER_CARD);
 	open_blocks(ctx, k, b);
@@ -604,7 +570,7 @@ static void test_envelop(void **s)
 		gmrk_key *k;
 
 		assert_true(asprintf(&paths[i], "%s/%s.key", store, names[i]) > 0);
-		k = key_ok(ek, paths[i], GMRK_KEY_CREATE);
+		k = th_key_ok(ek, paths[i], GMRK_KEY_CREATE);
 		seal_blocks(ek, k, &b[i]);
 		assert_int_equal(gmrk_key_info(k, &info), 0);
 		memcpy(ids[i], info.id, sizeof(ids[i]));
@@ -620,7 +586,7 @@ static void test_envelop(void **s)
 	run_free(&r);
 	card = card_ctx(spec);
 	for (i = 0; i < 3; i++) {
-		gmrk_key *k = key_ok(card, paths[i], 0);
+		gmrk_key *k = th_key_ok(card, paths[i], 0);
 
 		assert_int_equal(provider_of(paths[i]), GMRK_PROVIDER_CARD);
 		assert_int_equal(gmrk_key_info(k, &info), 0);
@@ -644,7 +610,7 @@ static void test_envelop(void **s)
 	run_free(&r);
 	ek2 = th_ctx_ek(EK_NEW, 0, 0);
 	for (i = 0; i < 3; i++) {
-		gmrk_key *k = key_ok(ek2, paths[i], 0);
+		gmrk_key *k = th_key_ok(ek2, paths[i], 0);
 
 		assert_int_equal(provider_of(paths[i]), GMRK_PROVIDER_EK_HKDF);
 		assert_int_equal(gmrk_key_info(k, &info), 0);
@@ -668,8 +634,8 @@ static void test_envelop(void **s)
 static void test_second_device(void **s)
 {
 	char dev1[16], node1[32], spec[8], named[24], *k2 = th_path("k2.key"), *dir;
-	uint8_t pub1[65], pub[65], *before, *after;
-	size_t blen, alen, w;
+	uint8_t pub1[65], pub[65], *before;
+	size_t blen, w;
 	unsigned int slot;
 	struct gmrk_info in;
 	struct blocks *b = calloc(1, sizeof(*b));
@@ -688,14 +654,14 @@ static void test_second_device(void **s)
 
 	/* k1 (sim0's key) opens through sim0, whichever device is named */
 	ctx = card_ctx(spec);
-	gmrk_key_free(key_ok(ctx, k1, 0));
+	gmrk_key_free(th_key_ok(ctx, k1, 0));
 	gmrk_ctx_free(ctx);
 	snprintf(named, sizeof(named), "%s:%u", dev1, S);
 	ctx = card_ctx(named);
-	gmrk_key_free(key_ok(ctx, k1, 0));
+	gmrk_key_free(th_key_ok(ctx, k1, 0));
 
 	/* a key file wrapped to the second device's key */
-	k = key_ok(ctx, k2, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
+	k = th_key_ok(ctx, k2, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
 	seal_blocks(ctx, k, b);
 	gmrk_key_free(k);
 	gmrk_ctx_free(ctx);
@@ -704,10 +670,10 @@ static void test_second_device(void **s)
 	assert_memory_equal(pub, pub1, sizeof(pub));
 	/* opened by slot number only: sim0 comes first but has another key there */
 	ctx = card_ctx(spec);
-	k = key_ok(ctx, k2, 0);
+	k = th_key_ok(ctx, k2, 0);
 	open_blocks(ctx, k, b);
 	gmrk_key_free(k);
-	gmrk_key_free(key_ok(ctx, k1, 0));	/* and back to sim0 for k1 */
+	gmrk_key_free(th_key_ok(ctx, k1, 0));	/* and back to sim0 for k1 */
 	/* creating with the slot alone is ambiguous now */
 	{
 		char *k3 = th_path("k3.key");
@@ -722,8 +688,8 @@ static void test_second_device(void **s)
 
 	/* the second device's slot destroyed: k2 opens nowhere, and says why */
 	dir = th_path("");
-	n = count_dir(dir);
-	before = slurp(k2, &blen);
+	n = tk_count(dir);
+	before = tk_slurp(k2, &blen);
 	assert_int_equal(k_destroy(node1, S), 0);
 	ctx = card_ctx(spec);
 	open_fails(ctx, k2, 0, GMRK_E_WRONG_KEY,
@@ -735,14 +701,11 @@ static void test_second_device(void **s)
 		   "key file '%s' of asset 'k2': card key: no gm-rk device holds the public key of slot %u recorded in the key file (%s: slot %u holds another key; %s: slot %u holds another key)",
 		   k2, S, dev0, S, dev1, S);
 	gmrk_ctx_free(ctx);
-	after = slurp(k2, &alen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(after, before, blen);
-	assert_int_equal(count_dir(dir), n);
+	tk_holds(k2, before, blen);
+	assert_int_equal(tk_count(dir), n);
 	assert_int_equal(k_destroy(node1, S), 0);
 	assert_int_equal(vm_write(SIM_DEL, "1"), 0);
 	free(before);
-	free(after);
 	free(dir);
 	free(k2);
 	free(b);
@@ -788,8 +751,8 @@ static void open_as(uid_t uid, const char *spec, const char *path, gmrk_error *o
 static void test_destroyed_slot_and_access(void **s)
 {
 	char spec[8], slot[8], line[256], h[131], *dir = th_path("nobody"), *k4;
-	uint8_t *before, *after;
-	size_t blen, alen;
+	uint8_t *before;
+	size_t blen;
 	gmrk_error err;
 	gmrk_ctx *ctx;
 	struct run r;
@@ -803,7 +766,7 @@ static void test_destroyed_slot_and_access(void **s)
 	assert_int_equal(chown(dir, NOBODY, NOBODY), 0);
 	assert_true(asprintf(&k4, "%s/k4.key", dir) > 0);
 	ctx = card_ctx(spec);
-	gmrk_key_free(key_ok(ctx, k4, GMRK_KEY_CREATE));
+	gmrk_key_free(th_key_ok(ctx, k4, GMRK_KEY_CREATE));
 	gmrk_ctx_free(ctx);
 	assert_int_equal(chown(k4, NOBODY, NOBODY), 0);
 	open_as(NOBODY, spec, k4, &err);
@@ -815,7 +778,7 @@ static void test_destroyed_slot_and_access(void **s)
 
 	/* the CLI destroys the slot */
 	hex(pub0, sizeof(pub0), h);
-	before = slurp(k1, &blen);
+	before = tk_slurp(k1, &blen);
 	r = run(NOENV, 0, ARGV("cardkey", "destroy", "--slot", slot, "--yes"));
 	assert_int_equal(r.status, 0);
 	snprintf(line, sizeof(line), "destroyed: %s slot %u", dev0, S);
@@ -830,16 +793,13 @@ static void test_destroyed_slot_and_access(void **s)
 		   "key file '%s' of asset 'k1': card key: no gm-rk device holds the public key of slot %u recorded in the key file (%s: slot %u empty)",
 		   k1, S, dev0, S);
 	gmrk_ctx_free(ctx);
-	after = slurp(k1, &alen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(after, before, blen);
+	tk_holds(k1, before, blen);
 	r = run(NOENV, 0, ARGV("cardkey", "show", "--slot", slot));
 	assert_int_equal(r.status, 0);
 	snprintf(line, sizeof(line), "  slot %-3u empty", S);
 	assert_true(has_line(r.out, line));
 	run_free(&r);
 	free(before);
-	free(after);
 	free(k4);
 	free(dir);
 }
@@ -862,8 +822,8 @@ static void *opener_run(void *arg)
 static void test_device_gone(void **s)
 {
 	char spec[8], *k5 = th_path("k5.key");
-	uint8_t *before, *after;
-	size_t blen, alen;
+	uint8_t *before;
+	size_t blen;
 	struct opener o = { 0 };
 	pthread_t th;
 	gmrk_ctx *ctx;
@@ -872,8 +832,8 @@ static void test_device_gone(void **s)
 	snprintf(spec, sizeof(spec), "%u", S);
 	assert_int_equal(k_pubop(node0, GMRK_IOC_KEY_GEN, S, NULL), 0);
 	ctx = card_ctx(spec);
-	gmrk_key_free(key_ok(ctx, k5, GMRK_KEY_CREATE));
-	before = slurp(k5, &blen);
+	gmrk_key_free(th_key_ok(ctx, k5, GMRK_KEY_CREATE));
+	before = tk_slurp(k5, &blen);
 
 	/* removed while the card works on the unwrap */
 	assert_int_equal(vm_write(SIM_DBG "/latency_us", "1500000"), 0);
@@ -899,11 +859,8 @@ static void test_device_gone(void **s)
 		   "key file '%s' of asset 'k5': card key: no gm-rk device (/dev/gmrk*) found; only the card can unwrap (no software fallback)",
 		   k5);
 	gmrk_ctx_free(ctx);
-	after = slurp(k5, &alen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(after, before, blen);
+	tk_holds(k5, before, blen);
 	free(before);
-	free(after);
 	free(k5);
 	/* the device back as the harness made it, every slot empty */
 	assert_int_equal(vm_write(SIM_NEW, "0 4"), 0);

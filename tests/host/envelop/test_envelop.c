@@ -37,28 +37,6 @@
 static const char ad[] = "asset";
 static const char payload[] = "a block sealed before the rotation";
 
-static gmrk_key *open_ok(gmrk_ctx *ctx, const char *path, unsigned int flags)
-{
-	gmrk_error err;
-	gmrk_key *k = gmrk_key_open(ctx, path, NULL, flags, &err);
-
-	if (!k)
-		fail_msg("gmrk_key_open '%s': %s", path, err.message);
-	return k;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(65536);
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	*len = fread(buf, 1, 65536, f);
-	fclose(f);
-	return buf;
-}
-
 static void same_keys(const gmrk_key *a, const gmrk_key *b)
 {
 	assert_int_equal(a->nver, b->nver);
@@ -80,7 +58,7 @@ static void rotate_and_open(const char *old_ek, const char *new_ek, const char *
 	struct gmrk_key_info info;
 	size_t n, m;
 	gmrk_error err;
-	gmrk_key *k = open_ok(from, path, GMRK_KEY_CREATE | GMRK_KEY_EXCL), *k2;
+	gmrk_key *k = th_key_ok(from, path, GMRK_KEY_CREATE | GMRK_KEY_EXCL), *k2;
 	struct stat st;
 
 	assert_int_equal(gmrk_seal(from, k, 3, ad, sizeof(ad), payload, sizeof(payload),
@@ -91,7 +69,7 @@ static void rotate_and_open(const char *old_ek, const char *new_ek, const char *
 	/* the old master key no longer opens it, the new one does */
 	assert_null(gmrk_key_open(from, path, NULL, 0, &err));
 	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
-	k2 = open_ok(to, path, 0);
+	k2 = th_key_ok(to, path, 0);
 	same_keys(k, k2);
 	assert_int_equal(gmrk_key_info(k2, &info), 0);
 	assert_int_equal(info.provider, want_provider);
@@ -147,16 +125,16 @@ static void test_sm2_both_ways(void **state)
 	sm2 = gmrk_ctx_new(&cfg, &err);
 	if (!sm2)
 		fail_msg("gmrk_ctx_new: %s", err.message);
-	k = open_ok(ek, path, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
+	k = th_key_ok(ek, path, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
 	assert_int_equal(gmrk_key_rewrap(ek, sm2, path, NULL, &err), 0);
-	k2 = open_ok(sm2, path, 0);
+	k2 = th_key_ok(sm2, path, 0);
 	same_keys(k, k2);
 	assert_int_equal(gmrk_key_info(k2, &info), 0);
 	assert_int_equal(info.provider, GMRK_PROVIDER_SM2);
 	gmrk_key_free(k2);
 	assert_int_equal(gmrk_key_rewrap(ek, sm2, path, NULL, &err), 1);
 	assert_int_equal(gmrk_key_rewrap(sm2, ek, path, NULL, &err), 0);
-	k2 = open_ok(ek, path, 0);
+	k2 = th_key_ok(ek, path, 0);
 	same_keys(k, k2);
 	gmrk_key_free(k);
 	gmrk_key_free(k2);
@@ -204,18 +182,18 @@ static void test_tpm_both_ways(void **state)
 	}
 	ek = th_ctx_ek(EK_OLD, 0, 0);
 	t = tpm_ctx(keys);
-	k = open_ok(ek, path, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
+	k = th_key_ok(ek, path, GMRK_KEY_CREATE | GMRK_KEY_EXCL);
 	assert_int_equal(gmrk_key_rewrap(ek, t, path, NULL, &err), 0);
 	gmrk_ctx_free(t);
 	t = tpm_ctx(keys);	/* a new context unseals the stored key again */
-	k2 = open_ok(t, path, 0);
+	k2 = th_key_ok(t, path, 0);
 	same_keys(k, k2);
 	assert_int_equal(gmrk_key_info(k2, &info), 0);
 	assert_int_equal(info.provider, GMRK_PROVIDER_TPM);
 	gmrk_key_free(k2);
 	assert_int_equal(gmrk_key_rewrap(ek, t, path, NULL, &err), 1);
 	assert_int_equal(gmrk_key_rewrap(t, ek, path, NULL, &err), 0);
-	k2 = open_ok(ek, path, 0);
+	k2 = th_key_ok(ek, path, 0);
 	same_keys(k, k2);
 	gmrk_key_free(k);
 	gmrk_key_free(k2);
@@ -286,12 +264,12 @@ static void test_multi_version(void **state)
 	(void)state;
 	th_fill(aeks, sizeof(aeks));
 	write_versions(from, path, "multi", aeks);
-	k = open_ok(from, path, 0);
+	k = th_key_ok(from, path, 0);
 	assert_int_equal(k->nver, 3);
 	for (int i = 0; i < 3; i++)
 		assert_memory_equal(k->ver[i].aek, aeks[i], GMRK_KEY_LEN);
 	assert_int_equal(gmrk_key_rewrap(from, to, path, NULL, &err), 0);
-	k2 = open_ok(to, path, 0);
+	k2 = th_key_ok(to, path, 0);
 	same_keys(k, k2);
 	assert_int_equal(k2->ver[2].version, 5);
 	gmrk_key_free(k);
@@ -313,12 +291,12 @@ static void test_refused_unchanged(void **state)
 	FILE *f;
 
 	(void)state;
-	gmrk_key_free(open_ok(other, path, GMRK_KEY_CREATE));
-	before = read_file(path, &blen);
+	gmrk_key_free(th_key_ok(other, path, GMRK_KEY_CREATE));
+	before = tk_slurp(path, &blen);
 	assert_true(gmrk_key_rewrap(from, to, path, NULL, &err) < 0);
 	assert_int_equal(err.code, GMRK_E_WRONG_KEY);
 	assert_non_null(strstr(err.message, "opens under neither master key"));
-	after = read_file(path, &alen);
+	after = tk_slurp(path, &alen);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(before, after, blen);
 	free(after);
@@ -330,7 +308,7 @@ static void test_refused_unchanged(void **state)
 	assert_int_equal(chmod(bad, 0600), 0);
 	assert_true(gmrk_key_rewrap(from, to, bad, NULL, &err) < 0);
 	assert_int_equal(err.code, GMRK_E_TRUNCATED);
-	after = read_file(bad, &alen);
+	after = tk_slurp(bad, &alen);
 	assert_int_equal(alen, blen - 1);
 	assert_memory_equal(before, after, alen);
 	free(after);
@@ -433,7 +411,7 @@ static void test_kill(void **state)
 		snprintf(name, sizeof(name), i < NFILES / 2 ? "store/asset%02d.key" :
 			 "store/db/asset%02d.key", i);
 		kill_path[i] = th_path(name);
-		k = open_ok(ctx[0], kill_path[i], GMRK_KEY_CREATE | GMRK_KEY_EXCL);
+		k = th_key_ok(ctx[0], kill_path[i], GMRK_KEY_CREATE | GMRK_KEY_EXCL);
 		memcpy(kill_aek[i], k->ver[0].aek, GMRK_KEY_LEN);
 		gmrk_key_free(k);
 	}
@@ -489,8 +467,8 @@ static void test_cli_status(void **state)
 
 	(void)state;
 	assert_non_null(cli);
-	gmrk_key_free(open_ok(from, good, GMRK_KEY_CREATE));
-	gmrk_key_free(open_ok(other, bad, GMRK_KEY_CREATE));
+	gmrk_key_free(th_key_ok(from, good, GMRK_KEY_CREATE));
+	gmrk_key_free(th_key_ok(other, bad, GMRK_KEY_CREATE));
 	snprintf(cmd, sizeof(cmd), "%s %s", cli, good);
 	st = system(cmd);
 	assert_int_equal(WEXITSTATUS(st), 2);	/* no --to-* */

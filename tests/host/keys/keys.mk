@@ -23,7 +23,7 @@ HK_KEYS_OBJS := $(patsubst %.c,$(HK_OUT)/obj/%.o,$(KEYS_SRCS))
 HK_KEYS_A := $(HK_OUT)/libgmrk-keys-san.a
 HK_COMMON := $(HK_OUT)/obj/tests/host/keys/th_keys.o
 HK_HDRS := $(KEYS_HDRS) lib/include/gmrk/gmrk.h tests/host/keys/th_keys.h \
-	tools/gmrk/cli.h
+	tests/host/common.h tools/gmrk/cli.h
 
 .PHONY: check-host-keys host-keys-tests
 host-keys-tests: $(HK_BINS) $(HK_CLI)
@@ -49,12 +49,14 @@ $(HK_CLI): $(HK_OUT)/obj/tests/host/keys/genkeypair_main.o \
 
 # libgmrk with its providers, end to end through gmrk_key_open: linked
 # against the sanitized library objects of tests/host/host.mk (which
-# contain lib/keys), so not against $(HK_KEYS_A) as well
+# contain lib/keys), so not against $(HK_KEYS_A) as well, and with the
+# host tests' common.c (th_key_ok)
 HK_PROVIDERS := $(HK_OUT)/test_providers
 HK_BINS += $(HK_PROVIDERS)
 host-keys-tests: $(HK_PROVIDERS)
 
-$(HK_PROVIDERS): $(HK_OUT)/obj/tests/host/keys/test_providers.o $(HK_COMMON) $(HOST_LIB_OBJS)
+$(HK_PROVIDERS): $(HK_OUT)/obj/tests/host/keys/test_providers.o $(HK_COMMON) \
+		$(HK_OUT)/obj/tests/host/common.o $(HOST_LIB_OBJS)
 	@echo "  LD [san] $@"
 	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lcmocka $(HOST_LIBS)
 
@@ -74,5 +76,6 @@ check-host-keys: deps host-keys-tests keys
 	@mkdir -p $(RESULTS)
 	@GMRK_TEST_GENKEYPAIR=$(HK_CLI) tests/host/run.sh $(RESULTS)/host-keys.tap $(HK_BINS)
 
-.SECONDARY: $(HK_COMMON) $(patsubst %,$(HK_OUT)/obj/tests/host/keys/test_%.o,$(HK_TESTS) providers \
+.SECONDARY: $(HK_COMMON) $(HK_OUT)/obj/tests/host/common.o \
+	$(patsubst %,$(HK_OUT)/obj/tests/host/keys/test_%.o,$(HK_TESTS) providers \
 	cardkey)

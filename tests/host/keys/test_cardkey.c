@@ -417,35 +417,31 @@ static void test_der_to_raw_built(void **s)
 	assert_int_equal(gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen), -EBADMSG);
 	n = der_cipher(der, x, 33, y + 1, 31, c3, 32, c2, 65);
 	assert_int_equal(gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen), -EBADMSG);
-	/* an OCTET STRING where x belongs, an INTEGER where C3 belongs */
+	/*
+	 * x, y, C3, C2 (and one more C2) with other tags or counts: an OCTET
+	 * STRING where x belongs, an INTEGER where C3 belongs, three
+	 * elements, five elements
+	 */
 	{
-		uint8_t body[400];
-		size_t m = 0;
+		static const struct { uint8_t tag[5]; size_t count; } seqs[] = {
+			{ { 0x04, 0x02, 0x04, 0x04 }, 4 }, { { 0x02, 0x02, 0x02, 0x04 }, 4 },
+			{ { 0x02, 0x02, 0x04 }, 3 }, { { 0x02, 0x02, 0x04, 0x04, 0x04 }, 5 },
+		};
+		const uint8_t *v[5] = { x, y + 1, c3, c2, c2 };
+		static const size_t vn[5] = { 33, 31, 32, 32, 1 };
 
-		m += tlv(body + m, 0x04, x, 33);
-		m += tlv(body + m, 0x02, y + 1, 31);
-		m += tlv(body + m, 0x04, c3, 32);
-		m += tlv(body + m, 0x04, c2, 32);
-		n = tlv(der, 0x30, body, m);
-		assert_int_equal(gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen), -EBADMSG);
-		m = 0;
-		m += tlv(body + m, 0x02, x, 33);
-		m += tlv(body + m, 0x02, y + 1, 31);
-		m += tlv(body + m, 0x02, c3, 32);
-		m += tlv(body + m, 0x04, c2, 32);
-		n = tlv(der, 0x30, body, m);
-		assert_int_equal(gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen), -EBADMSG);
-		/* three elements, five elements */
-		m = 0;
-		m += tlv(body + m, 0x02, x, 33);
-		m += tlv(body + m, 0x02, y + 1, 31);
-		m += tlv(body + m, 0x04, c3, 32);
-		n = tlv(der, 0x30, body, m);
-		assert_int_equal(gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen), -EBADMSG);
-		m += tlv(body + m, 0x04, c2, 32);
-		m += tlv(body + m, 0x04, c2, 1);
-		n = tlv(der, 0x30, body, m);
-		assert_int_equal(gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen), -EBADMSG);
+		for (size_t t = 0; t < sizeof(seqs) / sizeof(seqs[0]); t++) {
+			uint8_t body[400];
+			size_t m = 0;
+			int rc;
+
+			for (size_t e = 0; e < seqs[t].count; e++)
+				m += tlv(body + m, seqs[t].tag[e], v[e], vn[e]);
+			n = tlv(der, 0x30, body, m);
+			rc = gmrk_card_der_to_raw(der, n, raw, sizeof(raw), &rawlen);
+			if (rc != -EBADMSG)
+				fail_msg("malformed sequence %zu: %d, not -EBADMSG", t, rc);
+		}
 	}
 	/* a good one with trailing bytes, cut at every length, or wrapped in a SET */
 	base = der_cipher(der, x, 33, y + 1, 31, c3, 32, c2, 32);
@@ -590,8 +586,8 @@ static void test_no_card_create(void **s)
 static void test_no_card_open(void **s)
 {
 	char *dir = tk_dir("open"), *path = tk_join(dir, "orders.key");
-	uint8_t *before, *after;
-	size_t blen, alen;
+	uint8_t *before;
+	size_t blen;
 	gmrk_error err;
 	gmrk_ctx *ctx;
 
@@ -641,11 +637,8 @@ static void test_no_card_open(void **s)
 			      path);
 		gmrk_ctx_free(c);
 	}
-	after = tk_slurp(path, &alen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(after, before, blen);
+	tk_holds(path, before, blen);
 	assert_int_equal(tk_count(dir), 1);
-	free(after);
 	free(before);
 	clean_env();
 	free(path);
@@ -656,8 +649,8 @@ static void test_no_card_rewrap(void **s)
 {
 	char *dir = tk_dir("rewrap"), *path = tk_join(dir, "users.key"),
 	     *cpath = tk_join(dir, "cards.key");
-	uint8_t *before, *after, *cbefore, *cafter;
-	size_t blen, alen, cblen, calen;
+	uint8_t *before, *cbefore;
+	size_t blen, cblen;
 	struct gmrk_config cfg;
 	gmrk_ctx *ek, *card;
 	gmrk_error err;
@@ -693,17 +686,11 @@ static void test_no_card_rewrap(void **s)
 	assert_int_equal(gmrk_key_rewrap(card, ek, cpath, NULL, &err), -GMRK_E_UNSUPPORTED);
 	assert_int_equal(err.code, GMRK_E_UNSUPPORTED);
 	assert_non_null(strstr(err.message, "opens under neither master key: old: key file '"));
-	after = tk_slurp(path, &alen);
-	cafter = tk_slurp(cpath, &calen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(after, before, blen);
-	assert_int_equal(calen, cblen);
-	assert_memory_equal(cafter, cbefore, cblen);
+	tk_holds(path, before, blen);
+	tk_holds(cpath, cbefore, cblen);
 	assert_int_equal(tk_count(dir), 2);
 	free(before);
-	free(after);
 	free(cbefore);
-	free(cafter);
 	gmrk_ctx_free(ek);
 	gmrk_ctx_free(card);
 	free(path);

@@ -25,6 +25,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "../common.h"
 #include "sm2.h"
 #include "th_keys.h"
 
@@ -46,16 +47,6 @@ static gmrk_ctx *ctx_ok(const struct gmrk_config *cfg)
 	if (!ctx)
 		fail_msg("gmrk_ctx_new: %s", err.message);
 	return ctx;
-}
-
-static gmrk_key *key_ok(gmrk_ctx *ctx, const char *path, unsigned int flags)
-{
-	gmrk_error err;
-	gmrk_key *k = gmrk_key_open(ctx, path, NULL, flags, &err);
-
-	if (!k)
-		fail_msg("gmrk_key_open '%s': %s", path, err.message);
-	return k;
 }
 
 /* seals the test payload; returns the block (@len) */
@@ -179,7 +170,7 @@ static void test_sm2_create_reopen(void **state)
 	sm2_setup(&s, "sm2-create");
 	path = tk_join(s.dir, "stream1.key");
 	w = sm2_writer(&s);
-	k = key_ok(w, path, GMRK_KEY_CREATE);
+	k = th_key_ok(w, path, GMRK_KEY_CREATE);
 	assert_int_equal(provider_of(k), GMRK_PROVIDER_SM2);
 	blk = seal(w, k, &len);
 	gmrk_key_free(k);
@@ -202,21 +193,21 @@ static void test_sm2_create_reopen(void **state)
 
 	/* a reader with the private key opens the key file and the block */
 	r = sm2_reader(&s, PIN);
-	k = key_ok(r, path, 0);
+	k = th_key_ok(r, path, 0);
 	assert_int_equal(provider_of(k), GMRK_PROVIDER_SM2);
 	opens(r, k, blk, len);
 	gmrk_key_free(k);
 	/* the unlocked private key is kept: a second key file needs no pincode */
-	k = key_ok(r, path, 0);
+	k = th_key_ok(r, path, 0);
 	opens(r, k, blk, len);
 	gmrk_key_free(k);
 	/* and it creates key files too (wrapping to its own public key) */
 	{
 		char *p2 = tk_join(s.dir, "stream2.key");
 
-		k = key_ok(r, p2, GMRK_KEY_CREATE);
+		k = th_key_ok(r, p2, GMRK_KEY_CREATE);
 		gmrk_key_free(k);
-		k = key_ok(r, p2, 0);
+		k = th_key_ok(r, p2, 0);
 		gmrk_key_free(k);
 		free(p2);
 	}
@@ -239,7 +230,7 @@ static void test_sm2_errors(void **state)
 	sm2_setup(&other, "sm2-other");
 	path = tk_join(s.dir, "orders.key");
 	ctx = sm2_writer(&s);
-	gmrk_key_free(key_ok(ctx, path, GMRK_KEY_CREATE));
+	gmrk_key_free(th_key_ok(ctx, path, GMRK_KEY_CREATE));
 
 	/* the public key alone cannot open what it created */
 	snprintf(msg, sizeof(msg),
@@ -305,7 +296,7 @@ static void test_sm2_errors(void **state)
 
 	/* the right pincode still opens it: nothing was changed */
 	ctx = sm2_reader(&s, PIN);
-	k = key_ok(ctx, path, 0);
+	k = th_key_ok(ctx, path, 0);
 	gmrk_key_free(k);
 	gmrk_ctx_free(ctx);
 
@@ -352,8 +343,8 @@ static void test_sm2_damage(void **state)
 	path = tk_join(s.dir, "orig.key");
 	bad = tk_join(s.dir, "bad.key");
 	ctx = sm2_reader(&s, PIN);
-	gmrk_key_free(key_ok(ctx, path, GMRK_KEY_CREATE));
-	gmrk_key_free(key_ok(ctx, path, 0));
+	gmrk_key_free(th_key_ok(ctx, path, GMRK_KEY_CREATE));
+	gmrk_key_free(th_key_ok(ctx, path, 0));
 	file = tk_slurp(path, &len);
 	copy = malloc(len);
 	assert_non_null(copy);
@@ -378,7 +369,7 @@ static void test_sm2_damage(void **state)
 	}
 	unlink(bad);
 	/* the original still opens */
-	gmrk_key_free(key_ok(ctx, path, 0));
+	gmrk_key_free(th_key_ok(ctx, path, 0));
 	gmrk_ctx_free(ctx);
 	free(file);
 	free(copy);
@@ -469,7 +460,7 @@ static void test_old_ek_format(void **state)
 	cfg.master_key = hexkey;
 	cfg.master_key_len = strlen(hexkey);
 	ctx = ctx_ok(&cfg);
-	k = key_ok(ctx, path, 0);
+	k = th_key_ok(ctx, path, 0);
 	assert_int_equal(provider_of(k), GMRK_PROVIDER_EK_HKDF);
 	/* the same AEK and id as a key handed over directly */
 	ref = gmrk_key_from_bytes(ctx, aek, 32, id, 1, NULL);
@@ -519,7 +510,7 @@ static void test_tpm_create_reopen(void **state)
 	unsetenv("GMRK_TPM_KEYS_FILE");
 	unsetenv("GMRK_TPM_TCTI");
 	assert_int_equal(access(keys, F_OK), -1);	/* not before a key is opened */
-	k = key_ok(ctx, path, GMRK_KEY_CREATE);
+	k = th_key_ok(ctx, path, GMRK_KEY_CREATE);
 	assert_int_equal(access(keys, F_OK), 0);
 	assert_int_equal(provider_of(k), GMRK_PROVIDER_TPM);
 	blk = seal(ctx, k, &len);
@@ -532,7 +523,7 @@ static void test_tpm_create_reopen(void **state)
 	/* a new context unseals the same key from keys_file */
 	tpm_cfg(&cfg, keys, "s3cret", 0);
 	ctx = ctx_ok(&cfg);
-	k = key_ok(ctx, path, 0);
+	k = th_key_ok(ctx, path, 0);
 	opens(ctx, k, blk, len);
 	gmrk_key_free(k);
 	gmrk_ctx_free(ctx);
@@ -558,7 +549,7 @@ static void test_tpm_errors(void **state)
 		skip();
 	tpm_cfg(&cfg, keys, "right", 23);
 	ctx = ctx_ok(&cfg);
-	gmrk_key_free(key_ok(ctx, path, GMRK_KEY_CREATE));
+	gmrk_key_free(th_key_ok(ctx, path, GMRK_KEY_CREATE));
 	gmrk_ctx_free(ctx);
 	kbefore = tk_slurp(keys, &klen);
 

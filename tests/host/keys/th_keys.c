@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Helpers shared by the lib/keys tests.
+ * Helpers shared by the lib/keys tests, and the file helpers of the other
+ * host and vmlib tests (see th_keys.h).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -105,13 +106,31 @@ char *tk_dir(const char *name)
 uint8_t *tk_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	uint8_t *buf = malloc(65536);
+	uint8_t *buf;
+	long n;
 
-	assert_non_null(f);
+	if (!f)
+		fail_msg("'%s': %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
 	assert_non_null(buf);
-	*len = fread(buf, 1, 65536, f);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
 	fclose(f);
+	*len = (size_t)n;
 	return buf;
+}
+
+void tk_holds(const char *path, const void *want, size_t len)
+{
+	size_t n;
+	uint8_t *now = tk_slurp(path, &n);
+
+	assert_int_equal(n, len);
+	assert_memory_equal(now, want, len);
+	free(now);
 }
 
 void tk_spit(const char *path, const void *buf, size_t len, mode_t mode)

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Helpers shared by the lib/keys tests: temporary files, TAP output,
- * running a child process with some stdin, and a private swtpm.
+ * running a child process with some stdin, and a private swtpm. Nothing
+ * here calls libgmrk, so the tests of lib/keys alone link it too; the
+ * file helpers (tk_slurp, tk_spit, tk_count, tk_holds) serve the other
+ * host tests and the vmlib tests as well.
  */
 #ifndef GMRK_TH_KEYS_H
 #define GMRK_TH_KEYS_H
@@ -22,7 +25,10 @@ char *tk_dir(const char *name);
 char *tk_join(const char *dir, const char *name);
 /* "<directory of path>/<name>" */
 char *tk_sibling(const char *path, const char *name);
+/* the whole file @path (its length in *len); fails the test if unreadable */
 uint8_t *tk_slurp(const char *path, size_t *len);
+/* file @path holds exactly the @len bytes @want (e.g. it is unchanged) */
+void tk_holds(const char *path, const void *want, size_t len);
 void tk_spit(const char *path, const void *buf, size_t len, mode_t mode);
 /* entries in @dir, not counting . and .. */
 int tk_count(const char *dir);

@@ -15,7 +15,8 @@ HREENC_CFLAGS := $(USER_CFLAGS) $(SAN_CFLAGS) -I$(TOP)/lib/include -I$(TOP)/lib 
 	-I$(TOP)/tests/host -I$(TOP)/tools/gmrk \
 	$(if $(filter y,$(SM4_READY)),$(SM4_CFLAGS) -DGMRK_HAVE_SM4GCM)
 HREENC_LIB_OBJS := $(patsubst %.c,$(HREENC_OUT)/obj/%.o,$(sort $(LIB_SRCS)))
-HREENC_HDRS := $(LIB_HDRS) lib/internal.h tests/host/common.h tools/gmrk/cli.h
+HREENC_HDRS := $(LIB_HDRS) lib/internal.h tests/host/common.h tools/gmrk/cli.h \
+	tests/host/keys/th_keys.h
 HREENC_CLI := $(HREENC_OUT)/gmrk-reencrypt
 HREENC_CLI_OBJS := $(addprefix $(HREENC_OUT)/obj/,tests/host/reencrypt/reencrypt_main.o \
 	tools/gmrk/cmd_reencrypt.o tools/gmrk/cli.o tools/gmrk/progress.o)
@@ -29,7 +30,8 @@ $(HREENC_OUT)/obj/%.o: %.c $(HREENC_HDRS) tests/host/reencrypt/reencrypt.mk
 	@$(CC) $(HREENC_CFLAGS) -c -o $@ $<
 
 $(HREENC_BIN): $(HREENC_OUT)/obj/tests/host/reencrypt/test_reencrypt.o \
-		$(HREENC_OUT)/obj/tests/host/common.o $(HREENC_LIB_OBJS)
+		$(HREENC_OUT)/obj/tests/host/common.o \
+		$(HREENC_OUT)/obj/tests/host/keys/th_keys.o $(HREENC_LIB_OBJS)
 	@echo "  LD [san] $@"
 	@$(CC) $(SAN_CFLAGS) -o $@ $^ -lcmocka $(LIB_LIBS)
 
@@ -43,4 +45,4 @@ check-host-reencrypt: deps host-reencrypt-tests
 		tests/host/run.sh $(RESULTS)/host-reencrypt.tap $(HREENC_BIN)
 
 .SECONDARY: $(HREENC_CLI_OBJS) $(HREENC_OUT)/obj/tests/host/reencrypt/test_reencrypt.o \
-	$(HREENC_OUT)/obj/tests/host/common.o
+	$(HREENC_OUT)/obj/tests/host/common.o $(HREENC_OUT)/obj/tests/host/keys/th_keys.o

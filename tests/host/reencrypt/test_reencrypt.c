@@ -30,31 +30,12 @@
 
 #include "common.h"
 #include "internal.h"	/* struct gmrk_key: how many versions a key file holds */
+#include "../keys/th_keys.h"
 
 #define EK	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define NFILES	10
 #define NKILLS	100
 #define FILE_AD	"gmrk-file-v1"
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		fail_msg("'%s': %s", path, strerror(errno));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static void spit(const char *path, const void *buf, size_t len)
 {
@@ -100,23 +81,12 @@ static const char *re_bin(void)
 static void same_file(const char *a, const char *b)
 {
 	size_t la, lb;
-	uint8_t *x = slurp(a, &la), *y = slurp(b, &lb);
+	uint8_t *x = tk_slurp(a, &la), *y = tk_slurp(b, &lb);
 
 	assert_int_equal(la, lb);
 	assert_memory_equal(x, y, la);
 	free(x);
 	free(y);
-}
-
-/* file @path holds exactly the @len bytes @want */
-static void holds(const char *path, const uint8_t *want, size_t len)
-{
-	size_t n;
-	uint8_t *now = slurp(path, &n);
-
-	assert_int_equal(n, len);
-	assert_memory_equal(now, want, len);
-	free(now);
 }
 
 /* random contents of @len bytes at @name; returns the path */
@@ -140,7 +110,7 @@ static int all_cipher_v(const char *path, enum gmrk_cipher c, uint8_t id[GMRK_KE
 			uint32_t version)
 {
 	size_t len, off = 0;
-	uint8_t *buf = slurp(path, &len);
+	uint8_t *buf = tk_slurp(path, &len);
 	int n = 0;
 
 	while (off < len) {
@@ -203,10 +173,10 @@ static void test_cipher_chain(void **state)
 		opens_to(sealed, orig2);
 	}
 	/* a second run: "already", not a byte rewritten */
-	before = slurp(sealed, &lb);
+	before = tk_slurp(sealed, &lb);
 	assert_int_equal(sh("%s --cipher aes %s | grep -q '^already'", re_bin(),
 			    sealed), 0);
-	holds(sealed, before, lb);
+	tk_holds(sealed, before, lb);
 	free(before);
 	free(orig);
 }
@@ -221,10 +191,10 @@ static void test_plaintext(void **state)
 	snprintf(copy, sizeof(copy), "%s.copy", p);
 	snprintf(key, sizeof(key), "%s.key", p);
 	assert_int_equal(sh("cp %s %s", p, copy), 0);
-	before = slurp(p, &lb);
+	before = tk_slurp(p, &lb);
 	/* without --allow-plaintext: refused (exit 2), untouched, no key made */
 	assert_int_equal(sh("%s %s >/dev/null 2>&1", re_bin(), p), 2);
-	holds(p, before, lb);
+	tk_holds(p, before, lb);
 	assert_int_not_equal(access(key, F_OK), 0);
 	assert_int_equal(sh("%s --allow-plaintext --cipher sm4 %s >/dev/null",
 			    re_bin(), p), 0);
@@ -277,19 +247,15 @@ static int opens_with(gmrk_ctx *ctx, const uint8_t *buf, size_t len, const char 
 		      const char *asset, const char *orig, gmrk_error *err)
 {
 	gmrk_key *k = gmrk_key_open(ctx, key, asset, 0, err);
-	uint8_t *out = malloc(len + 1), *want;
-	size_t outlen, wantlen;
+	uint8_t *out = malloc(len + 1);
+	size_t outlen;
 	int rc;
 
 	assert_non_null(k);
 	assert_non_null(out);
 	rc = open_blocks(ctx, k, buf, len, out, &outlen, err);
-	if (!rc) {
-		want = slurp(orig, &wantlen);
-		assert_int_equal(outlen, wantlen);
-		assert_memory_equal(out, want, outlen);
-		free(want);
-	}
+	if (!rc)
+		tk_holds(orig, out, outlen);
 	gmrk_key_free(k);
 	free(out);
 	return rc;
@@ -343,8 +309,8 @@ static void test_new_key(void **state)
 	snprintf(v1, sizeof(v1), "%s.v1", orig);
 	assert_int_equal(sh("cp %s %s && %s seal %s", orig, copy, gmrk_bin(), orig), 0);
 	all_cipher_v(sealed, GMRK_CIPHER_AES_GCM, id0, 1);
-	k0 = slurp(key, &l0);
-	old = slurp(sealed, &lold);	/* a backup from before, under version 1 */
+	k0 = tk_slurp(key, &l0);
+	old = tk_slurp(sealed, &lold);	/* a backup from before, under version 1 */
 	snprintf(cmd, sizeof(cmd), "%s --new-key --cipher chachapoly %s", re_bin(), sealed);
 	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
 	snprintf(want, sizeof(want), "reencrypted %s (chacha20-poly1305, key version 2)\n", sealed);
@@ -354,7 +320,7 @@ static void test_new_key(void **state)
 	assert_memory_equal(id, id0, GMRK_KEY_ID_LEN);
 	opens_to(sealed, copy);
 	/* K: version 1 byte for byte, then version 2; no other key file */
-	k1 = slurp(key, &l1);
+	k1 = tk_slurp(key, &l1);
 	assert_int_equal(l1, 2 * l0);
 	assert_memory_equal(k1, k0, l0);
 	free(k1);
@@ -374,7 +340,7 @@ static void test_new_key(void **state)
 	assert_non_null(strstr(out, want));
 	all_cipher_v(sealed, GMRK_CIPHER_CHACHA20_POLY1305, id, 3);
 	opens_to(sealed, copy);
-	k1 = slurp(key, &l1);
+	k1 = tk_slurp(key, &l1);
 	assert_int_equal(l1, l0);
 	free(k1);
 	assert_int_equal(key_versions(ctx, key, "rekey.gmrk", &newest), 1);
@@ -410,14 +376,14 @@ static void test_new_key_limit(void **state)
 		assert_int_equal(sh("%s --new-key %s >/dev/null", re_bin(), sealed), 0);
 	all_cipher_v(sealed, GMRK_CIPHER_AES_GCM, NULL, GMRK_KEY_MAX_VERSIONS);
 	assert_int_equal(key_versions(ctx, key, "limit.gmrk", NULL), GMRK_KEY_MAX_VERSIONS);
-	fb = slurp(sealed, &lfb);
-	kb = slurp(key, &lkb);
+	fb = tk_slurp(sealed, &lfb);
+	kb = tk_slurp(key, &lkb);
 	snprintf(cmd, sizeof(cmd), "%s --new-key %s 2>/dev/null", re_bin(), sealed);
 	assert_int_equal(run_out(out, sizeof(out), cmd), 2);
 	assert_non_null(strstr(out, "holds 16 key versions, the most it can: "
 				    "drop the old ones first (--drop-old)"));
-	holds(sealed, fb, lfb);
-	holds(key, kb, lkb);
+	tk_holds(sealed, fb, lfb);
+	tk_holds(key, kb, lkb);
 	/* with --drop-old: the 15 older go first, then version 17, then 16 */
 	snprintf(cmd, sizeof(cmd), "%s --new-key --drop-old %s", re_bin(), sealed);
 	assert_int_equal(run_out(out, sizeof(out), cmd), 0);
@@ -464,7 +430,7 @@ static void test_shared_key_file(void **state)
 	assert_int_equal(sh("%s open --key-file %s -f %s -o %s.out && cmp -s %s %s.out", gmrk_bin(),
 			    key, sb, b, b, b), 0);
 	/* a damaged second file: the first goes to version 3, version 2 stays for the second */
-	buf = slurp(sb, &len);
+	buf = tk_slurp(sb, &len);
 	buf[len - 5] ^= 1;
 	spit(sb, buf, len);
 	free(buf);
@@ -492,7 +458,7 @@ static void test_corrupt_block(void **state)
 	(void)state;
 	snprintf(sealed, sizeof(sealed), "%s.gmrk", orig);
 	assert_int_equal(sh("%s seal %s", gmrk_bin(), orig), 0);
-	before = slurp(sealed, &lb);
+	before = tk_slurp(sealed, &lb);
 	before[70000] ^= 1;	/* inside block 1's ciphertext */
 	spit(sealed, before, lb);
 	snprintf(cmd, sizeof(cmd), "%s --cipher sm4 %s 2>/dev/null", re_bin(), sealed);
@@ -500,7 +466,7 @@ static void test_corrupt_block(void **state)
 	snprintf(want, sizeof(want), "FAILED      %s: ", sealed);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(strstr(out, want), "authentication failed"));
-	holds(sealed, before, lb);
+	tk_holds(sealed, before, lb);
 	/* and no temporary left behind */
 	snprintf(tmps, sizeof(tmps), "ls %s.tmp.* >/dev/null 2>&1", sealed);
 	assert_int_not_equal(sh("%s", tmps), 0);
@@ -531,7 +497,7 @@ static int kill_multi;	/* key files found holding several versions */
 static int check_one(gmrk_ctx *ctx, int i)
 {
 	size_t len, outlen = 0;
-	uint8_t *buf = slurp(kill_path[i], &len), *out = malloc(len + 1);
+	uint8_t *buf = tk_slurp(kill_path[i], &len), *out = malloc(len + 1);
 	char key[600], asset[600];
 	struct gmrk_block_info bi;
 	gmrk_error err;
@@ -636,7 +602,7 @@ static void test_kill(void **state)
 		snprintf(name, sizeof(name), "kill%02d%s", i, i % 2 ? ".src" : "");
 		kill_len[i] = 100000 + (size_t)(th_rand() % 300000);
 		kill_path[i] = make_plain(name, kill_len[i]);
-		kill_orig[i] = slurp(kill_path[i], &kill_len[i]);
+		kill_orig[i] = tk_slurp(kill_path[i], &kill_len[i]);
 		/* half sealed with gmrk seal, half plaintext from before encryption */
 		if (i % 2) {
 			char *src = kill_path[i];

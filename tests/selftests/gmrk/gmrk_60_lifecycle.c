@@ -812,22 +812,9 @@ static int find_card(char *addr, size_t len)
 
 static bool card_bound(void)
 {
-	char names[32][16];
-	int n = gmrk_list_nodes(names, 32);
+	char node[16];
 
-	for (int i = 0; i < n; i++) {
-		struct gmrk_info info;
-		int fd = gmrk_node_open(names[i]);
-		bool pci;
-
-		if (fd < 0)
-			continue;
-		pci = !gmrk_get_info(fd, &info) && info.kind == GMRK_KIND_PCI;
-		close(fd);
-		if (pci)
-			return true;
-	}
-	return false;
+	return !gmrk_pci_node(node, sizeof(node));
 }
 
 /*

@@ -4,8 +4,9 @@
  * (GMRK_IOC_KEY_GEN, _PUB, _UNWRAP, _DESTROY of uapi/linux/gmrk.h).
  *
  * The device's SM2 is checked against an independent one: every
- * ciphertext the device unwraps is made here with OpenSSL's elliptic-curve
- * arithmetic on its own SM2 group and OpenSSL's SM3, in the C1 || C3 || C2
+ * ciphertext the device unwraps is made by sm2_ref.c with OpenSSL's
+ * elliptic-curve arithmetic on its own SM2 group and OpenSSL's SM3 (the
+ * ephemeral keys from the test's seeded PRNG), in the C1 || C3 || C2
  * form of GB/T 32918.4, and every public key the device reports must be a
  * point of OpenSSL's curve.
  *
@@ -25,23 +26,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/obj_mac.h>
-
 #include "kselftest_harness.h"
 
 #include "gmrk_ctl.h"
+#include "sm2_ref.h"
 #include "test_algs.h"
 
 #define PUB_LEN		GMRK_KEY_PUB_LEN
 #define OVERHEAD	GMRK_KEY_OVERHEAD
 #define MSG_MAX		GMRK_KEY_UNWRAP_MAX
 #define CT_MAX		(OVERHEAD + MSG_MAX)
-#define C1_LEN		65
-#define C3_OFF		C1_LEN
+#define C3_OFF		PUB_LEN
 #define C2_OFF		OVERHEAD
+
+_Static_assert(PUB_LEN == SM2_POINT_LEN && OVERHEAD == SM2_OVERHEAD,
+	       "the uapi's SM2 sizes are sm2_ref.h's");
 
 #define NOKEY_ID	70	/* an emulation device without key slots */
 #define FEW_ID		71	/* one with a few */
@@ -50,134 +49,12 @@
 #define RESET_TIMEOUT_MS 300	/* key_timeout_ms while testing a timeout */
 #define PATTERN		0xa5
 
-/* ---- The reference: OpenSSL's SM2 group and SM3 ---- */
+/* ---- The reference: sm2_ref.c (OpenSSL) ---- */
 
-struct sm2_ref {
-	EC_GROUP *group;
-	BN_CTX *bn;
-};
-
-static int sm2_ref_init(struct sm2_ref *r)
+/* The ephemeral keys of the ciphertexts come from the test's seeded PRNG. */
+static void prng_rand(void *p, void *buf, size_t len)
 {
-	r->group = EC_GROUP_new_by_curve_name(NID_sm2);
-	r->bn = BN_CTX_new();
-	return r->group && r->bn ? 0 : -ENOMEM;
-}
-
-static void sm2_ref_free(struct sm2_ref *r)
-{
-	EC_GROUP_free(r->group);
-	BN_CTX_free(r->bn);
-	r->group = NULL;
-	r->bn = NULL;
-}
-
-/* Is buf (0x04 || X || Y) a point of the SM2 curve? */
-static bool sm2_point_ok(struct sm2_ref *r, const uint8_t *buf)
-{
-	EC_POINT *pt = EC_POINT_new(r->group);
-	bool ok;
-
-	/* oct2point refuses a point that is not on the curve */
-	ok = pt && buf[0] == 0x04 &&
-	     EC_POINT_oct2point(r->group, pt, buf, C1_LEN, r->bn) == 1 &&
-	     EC_POINT_is_on_curve(r->group, pt, r->bn) == 1 &&
-	     !EC_POINT_is_at_infinity(r->group, pt);
-	EC_POINT_free(pt);
-	return ok;
-}
-
-/* SM3 over up to three pieces. */
-static int sm3(const void *a, size_t alen, const void *b, size_t blen,
-	       const void *c, size_t clen, uint8_t out[32])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned int len = 0;
-	int ok;
-
-	ok = md && EVP_DigestInit_ex(md, EVP_sm3(), NULL) == 1 &&
-	     EVP_DigestUpdate(md, a, alen) == 1 &&
-	     (!blen || EVP_DigestUpdate(md, b, blen) == 1) &&
-	     (!clen || EVP_DigestUpdate(md, c, clen) == 1) &&
-	     EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : -EIO;
-}
-
-/* KDF(Z, klen) of GB/T 32918.4, 5.4.3. */
-static int sm2_kdf(const uint8_t *z, size_t zlen, uint8_t *out, size_t klen)
-{
-	uint8_t h[32], ct[4];
-
-	for (uint32_t i = 1; klen; i++) {
-		size_t n = klen < sizeof(h) ? klen : sizeof(h);
-
-		ct[0] = i >> 24;
-		ct[1] = i >> 16;
-		ct[2] = i >> 8;
-		ct[3] = i;
-		if (sm3(z, zlen, ct, sizeof(ct), NULL, 0, h))
-			return -EIO;
-		memcpy(out, h, n);
-		out += n;
-		klen -= n;
-	}
-	return 0;
-}
-
-/*
- * SM2 encryption (GB/T 32918.4, 6.1) of m (n bytes) to pub, the ephemeral
- * key drawn from p: out = C1 || C3 || C2, OVERHEAD + n bytes.
- */
-static int sm2_encrypt(struct sm2_ref *r, struct prng *p, const uint8_t *pub,
-		       const uint8_t *m, size_t n, uint8_t *out)
-{
-	EC_POINT *P = EC_POINT_new(r->group), *C1 = EC_POINT_new(r->group);
-	EC_POINT *S = EC_POINT_new(r->group);
-	const BIGNUM *order = EC_GROUP_get0_order(r->group);
-	BIGNUM *k = BN_new();
-	uint8_t kb[32], s[65], t[MSG_MAX];
-	int err = -EIO;
-
-	if (!P || !C1 || !S || !k || !order || n < 1 || n > MSG_MAX ||
-	    EC_POINT_oct2point(r->group, P, pub, PUB_LEN, r->bn) != 1)
-		goto out;
-	for (;;) {
-		bool zero = true;
-
-		/* A1: k in [1, n - 1] */
-		prng_fill(p, kb, sizeof(kb));
-		if (!BN_bin2bn(kb, sizeof(kb), k) ||
-		    BN_nnmod(k, k, order, r->bn) != 1)
-			goto out;
-		if (BN_is_zero(k))
-			continue;
-		/* A2: C1 = [k]G; A4: (x2, y2) = [k]P */
-		if (EC_POINT_mul(r->group, C1, k, NULL, NULL, r->bn) != 1 ||
-		    EC_POINT_mul(r->group, S, NULL, P, k, r->bn) != 1 ||
-		    EC_POINT_point2oct(r->group, C1, POINT_CONVERSION_UNCOMPRESSED,
-				       out, C1_LEN, r->bn) != C1_LEN ||
-		    EC_POINT_point2oct(r->group, S, POINT_CONVERSION_UNCOMPRESSED,
-				       s, sizeof(s), r->bn) != sizeof(s))
-			goto out;
-		/* A5: t = KDF(x2 || y2, klen), again if all zero */
-		if (sm2_kdf(s + 1, 64, t, n))
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			zero &= !t[i];
-		if (!zero)
-			break;
-	}
-	/* A6: C2 = M xor t; A7: C3 = SM3(x2 || M || y2) */
-	for (size_t i = 0; i < n; i++)
-		out[C2_OFF + i] = m[i] ^ t[i];
-	err = sm3(s + 1, 32, m, n, s + 33, 32, out + C3_OFF);
-out:
-	BN_free(k);
-	EC_POINT_free(P);
-	EC_POINT_free(C1);
-	EC_POINT_free(S);
-	return err;
+	prng_fill(p, buf, len);
 }
 
 /* ---- The ioctls ---- */
@@ -267,7 +144,6 @@ static int debugfs_value(const char *node, const char *file, const char *key,
 
 FIXTURE(keys) {
 	struct prng p;
-	struct sm2_ref ref;
 	char node[16];
 	int fd;
 	struct gmrk_info info;
@@ -284,26 +160,9 @@ static const char *const sim_knobs[] = {
 /* The card in pci mode, the harness's emulation device 0 in sim mode. */
 static int find_device(char *node, size_t len)
 {
-	char names[32][16];
-	int n;
-
 	if (!test_mode_is_pci())
 		return sim_node_name(0, node, len);
-	n = gmrk_list_nodes(names, 32);
-	for (int i = 0; i < n; i++) {
-		struct gmrk_info info;
-		int fd = gmrk_node_open(names[i]), err;
-
-		if (fd < 0)
-			continue;
-		err = gmrk_get_info(fd, &info);
-		close(fd);
-		if (!err && info.kind == GMRK_KIND_PCI) {
-			snprintf(node, len, "%s", names[i]);
-			return 0;
-		}
-	}
-	return -ENODEV;
+	return gmrk_pci_node(node, len);
 }
 
 #define SKIP_REASON_NO_SLOTS "the card reports no key slots (no GMRK_INFO_CAP_KEYSLOTS)"
@@ -329,7 +188,6 @@ FIXTURE_SETUP(keys)
 	self->fd = -1;
 	TH_LOG("seed %llu", (unsigned long long)seed);
 	prng_init(&self->p, seed);
-	ASSERT_EQ(0, sm2_ref_init(&self->ref));
 	if (sim_bus_present())
 		ASSERT_EQ(0, sim_restore_baseline());
 	ASSERT_EQ(0, debugfs_ensure());
@@ -370,7 +228,6 @@ FIXTURE_TEARDOWN(keys)
 	}
 	if (sim_bus_present())
 		EXPECT_EQ(0, sim_restore_baseline());
-	sm2_ref_free(&self->ref);
 }
 
 /* A fresh ciphertext of a random n-byte message m to pub. */
@@ -379,7 +236,7 @@ static void make_ct(struct __test_metadata *_metadata,
 		    uint8_t *m, uint8_t *ct)
 {
 	prng_fill(&self->p, m, n);
-	ASSERT_EQ(0, sm2_encrypt(&self->ref, &self->p, pub, m, n, ct));
+	ASSERT_EQ(0, sm2_encrypt_rand(pub, m, n, ct, prng_rand, &self->p));
 }
 
 /* Unwrap ct in slot and expect m back, nothing written past it. */
@@ -456,7 +313,7 @@ static void gen(struct __test_metadata *_metadata, FIXTURE_DATA(keys) *self,
 	int err = key_gen(self->fd, slot, pub);
 
 	ASSERT_EQ(0, err) TH_LOG("KEY_GEN slot %u: %s", slot, strerror(-err));
-	ASSERT_TRUE(sm2_point_ok(&self->ref, pub))
+	ASSERT_EQ(0, sm2_point_check(pub))
 		TH_LOG("slot %u: public key not on the SM2 curve", slot);
 }
 
@@ -620,9 +477,9 @@ TEST_F(keys, unwrap_rejects_bad_input)
 		BAD(bad[C2_OFF + n - 1] ^= 0x01, -EBADMSG, "last C2 byte flipped");
 		for (size_t i = 0; i < sizeof(prefixes); i++)
 			BAD(bad[0] = prefixes[i], -EBADMSG, "C1 prefix %#x", prefixes[i]);
-		BAD(bad[64] ^= 0x01; ASSERT_FALSE(sm2_point_ok(&self->ref, bad)),
+		BAD(bad[64] ^= 0x01; ASSERT_EQ(-EINVAL, sm2_point_check(bad)),
 		    -EBADMSG, "C1 y changed: not on the curve");
-		BAD(bad[32] ^= 0x01; ASSERT_FALSE(sm2_point_ok(&self->ref, bad)),
+		BAD(bad[32] ^= 0x01; ASSERT_EQ(-EINVAL, sm2_point_check(bad)),
 		    -EBADMSG, "C1 x changed: not on the curve");
 		BAD(memcpy(bad + 1, p256, 32), -EBADMSG, "C1 x = p");
 		BAD(memcpy(bad + 33, p256, 32), -EBADMSG, "C1 y = p");
@@ -887,14 +744,8 @@ struct unwrap_thread {
 static void *unwrap_main(void *arg)
 {
 	struct unwrap_thread *t = arg;
-	struct sm2_ref ref;
 	struct prng p;
 
-	if (sm2_ref_init(&ref)) {
-		snprintf(t->problem, sizeof(t->problem), "OpenSSL setup");
-		t->bad = t->n;
-		return NULL;
-	}
 	prng_init(&p, t->seed);
 	for (int i = 0; i < t->n; i++) {
 		uint8_t m[MSG_MAX], ct[CT_MAX], out[MSG_MAX];
@@ -903,7 +754,7 @@ static void *unwrap_main(void *arg)
 		int err;
 
 		prng_fill(&p, m, n);
-		if (sm2_encrypt(&ref, &p, t->pub[slot], m, n, ct)) {
+		if (sm2_encrypt_rand(t->pub[slot], m, n, ct, prng_rand, &p)) {
 			t->bad++;
 			continue;
 		}
@@ -918,7 +769,6 @@ static void *unwrap_main(void *arg)
 				 err ? strerror(-err) : "wrong message");
 		t->bad++;
 	}
-	sm2_ref_free(&ref);
 	return NULL;
 }
 
@@ -1038,7 +888,7 @@ TEST_F(keys, corrupt_next_flips_output)
 	ASSERT_EQ(0, key_pub(self->fd, 0, again));
 	EXPECT_EQ(pub[0] ^ 0x01, again[0]);
 	EXPECT_EQ(0, memcmp(pub + 1, again + 1, PUB_LEN - 1));
-	EXPECT_FALSE(sm2_point_ok(&self->ref, again));
+	EXPECT_EQ(-EINVAL, sm2_point_check(again));
 	ASSERT_EQ(0, key_pub(self->fd, 0, again));
 	EXPECT_EQ(0, memcmp(pub, again, PUB_LEN));
 }
@@ -1185,7 +1035,6 @@ TEST(sim_key_slots_knob)
 {
 	uint8_t pub[PUB_LEN];
 	struct gmrk_info info;
-	struct sm2_ref ref;
 	uint64_t saved;
 	char node[16];
 	int fd, err;
@@ -1193,7 +1042,6 @@ TEST(sim_key_slots_knob)
 	if (!sim_bus_present())
 		SKIP(return, "no emulation-device bus (" SIM_BUS ")");
 	ASSERT_EQ(0, sim_restore_baseline());
-	ASSERT_EQ(0, sm2_ref_init(&ref));
 	ASSERT_EQ(0, modparam_read("sim_key_slots", &saved));
 	/* more than GMRK_MAX_KEY_SLOTS: new_device refuses */
 	ASSERT_EQ(0, modparam_write("sim_key_slots", 33));
@@ -1212,14 +1060,13 @@ TEST(sim_key_slots_knob)
 	EXPECT_EQ((uint32_t)FEW_SLOTS, info.key_slots);
 	EXPECT_EQ(-EINVAL, key_gen(fd, FEW_SLOTS, pub));
 	ASSERT_EQ(0, key_gen(fd, FEW_SLOTS - 1, pub));
-	EXPECT_TRUE(sm2_point_ok(&ref, pub));
+	EXPECT_EQ(0, sm2_point_check(pub));
 	ASSERT_EQ(0, gmrk_get_info(fd, &info));
 	EXPECT_EQ(1U << (FEW_SLOTS - 1), info.key_slot_map);
 	EXPECT_EQ(0, key_destroy(fd, FEW_SLOTS - 1));
 	close(fd);
 	EXPECT_EQ(0, sim_del_device(FEW_ID));
 	EXPECT_EQ(0, sim_restore_baseline());
-	sm2_ref_free(&ref);
 }
 
 TEST_HARNESS_MAIN

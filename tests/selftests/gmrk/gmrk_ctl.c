@@ -339,6 +339,27 @@ int gmrk_stats_by_name(const char *name, struct gmrk_stats *st)
 	return err;
 }
 
+int gmrk_pci_node(char *name, size_t len)
+{
+	char names[32][16];
+	int n = gmrk_list_nodes(names, 32);
+
+	for (int i = 0; i < n; i++) {
+		struct gmrk_info info;
+		int fd = gmrk_node_open(names[i]), err;
+
+		if (fd < 0)
+			continue;
+		err = gmrk_get_info(fd, &info);
+		close(fd);
+		if (!err && info.kind == GMRK_KIND_PCI) {
+			snprintf(name, len, "%s", names[i]);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
 uint64_t stats_queue_busy(const struct gmrk_stats *st)
 {
 	uint64_t busy = 0;

@@ -68,6 +68,8 @@ int gmrk_get_stats(int fd, struct gmrk_stats *st);
 int gmrk_reset_stats(int fd);
 /* Stats of a device by name (open, ioctl, close). */
 int gmrk_stats_by_name(const char *name, struct gmrk_stats *st);
+/* "gmrkN" of the first PCI card (GMRK_KIND_PCI) into @name; -ENODEV if none. */
+int gmrk_pci_node(char *name, size_t len);
 
 /* Total of a per-queue counter. */
 uint64_t stats_queue_busy(const struct gmrk_stats *st);

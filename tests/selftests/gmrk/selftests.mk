@@ -21,7 +21,7 @@ SELFTESTS_PROGS := gmrk_10_kat gmrk_20_forged gmrk_30_diff gmrk_35_edge \
 	gmrk_40_concurrency gmrk_50_faults gmrk_60_lifecycle gmrk_70_keyslots \
 	gmrk_zz_rmmod
 SELFTESTS_LIB := af_alg aio_batch aio_raw aead_case gmrk_ctl load_worker ref_aead \
-	test_algs
+	sm2_ref test_algs
 
 SELFTESTS_BINS := $(addprefix $(SELFTESTS_OUT)/,$(SELFTESTS_PROGS))
 SELFTESTS_LIB_OBJS := $(addprefix $(SELFTESTS_OBJ)/,$(addsuffix .o,$(SELFTESTS_LIB)))

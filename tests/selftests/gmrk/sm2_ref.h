@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * SM2 public-key encryption (GB/T 32918.4) on curve sm2p256v1, computed in
- * the test process with OpenSSL, to check the card's KEY_UNWRAP against:
+ * the test process with OpenSSL, to check a device's key unwrap against:
  * one encryption written here from OpenSSL's elliptic-curve primitives
  * (EC_POINT_mul, EVP_sm3), and OpenSSL's own SM2 encryption (EVP_PKEY
- * "SM2"), whose DER output is converted to the card's C1 || C3 || C2.
- * Never libgcrypt, which the QEMU model uses.
+ * "SM2"), whose DER output is converted to the C1 || C3 || C2 form.
+ * Never libgcrypt, which the QEMU model uses, nor the driver's emulation
+ * device's arithmetic. Used by the kselftests (gmrk_70_keyslots, against
+ * the driver) and the QMP tests of the QEMU card (tests/qmp/qmp_5x_*).
  *
  * Points are uncompressed: 0x04 || X || Y, 32-byte big-endian coordinates.
+ * Each call sets up and frees its own OpenSSL objects, so the functions
+ * may be called from several threads at once.
  */
-#ifndef GMRK_QMP_SM2_REF_H
-#define GMRK_QMP_SM2_REF_H
+#ifndef GMRK_SELFTEST_SM2_REF_H
+#define GMRK_SELFTEST_SM2_REF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,13 +27,25 @@
 int sm2_point_check(const uint8_t pt[SM2_POINT_LEN]);
 
 /*
- * Encrypt @m (@len bytes) to public key @pub with a fresh random k:
- * @out = C1 || C3 || C2, SM2_OVERHEAD + len bytes. 0 or -errno.
+ * Encrypt @m (1 to 256 bytes) to public key @pub with a fresh random k
+ * from OpenSSL's generator: @out = C1 || C3 || C2, SM2_OVERHEAD + len
+ * bytes. 0 or -errno.
  */
 int sm2_encrypt(const uint8_t pub[SM2_POINT_LEN], const uint8_t *m,
 		size_t len, uint8_t *out);
 
-/* The same through OpenSSL's EVP SM2 encryption. 0 or -errno. */
+/* Fills @len bytes at @buf; @arg is the caller's (e.g. a seeded PRNG). */
+typedef void sm2_rand_fn(void *arg, void *buf, size_t len);
+
+/*
+ * sm2_encrypt() with k taken from @rand instead: 32 bytes of it reduced
+ * mod n (drawn again while zero), so the same generator state gives the
+ * same ciphertext again.
+ */
+int sm2_encrypt_rand(const uint8_t pub[SM2_POINT_LEN], const uint8_t *m,
+		     size_t len, uint8_t *out, sm2_rand_fn *rand, void *arg);
+
+/* sm2_encrypt() through OpenSSL's EVP SM2 encryption. 0 or -errno. */
 int sm2_encrypt_evp(const uint8_t pub[SM2_POINT_LEN], const uint8_t *m,
 		    size_t len, uint8_t *out);
 
@@ -50,4 +66,4 @@ void sm2_hex(const uint8_t *p, size_t len, char *hex);
 /* Parse exactly @len bytes of hex; 0 or -EINVAL. */
 int sm2_unhex(const char *hex, uint8_t *p, size_t len);
 
-#endif /* GMRK_QMP_SM2_REF_H */
+#endif /* GMRK_SELFTEST_SM2_REF_H */

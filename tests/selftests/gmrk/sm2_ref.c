@@ -116,8 +116,34 @@ static int sm3_3(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	return ok ? 0 : -EIO;
 }
 
+/* A1: k in [1, n - 1], from OpenSSL's generator or from @rand. */
+static int pick_k(struct sm2_ctx *c, BIGNUM *k, sm2_rand_fn *rand, void *arg)
+{
+	const BIGNUM *order = EC_GROUP_get0_order(c->grp);
+	uint8_t kb[COORD];
+	int err = 0;
+
+	do {
+		if (rand) {
+			rand(arg, kb, sizeof(kb));
+			if (!BN_bin2bn(kb, sizeof(kb), k) || !BN_nnmod(k, k, order, c->bn))
+				err = -EIO;
+		} else if (!BN_priv_rand_range(k, order)) {
+			err = -EIO;
+		}
+	} while (!err && BN_is_zero(k));
+	OPENSSL_cleanse(kb, sizeof(kb));
+	return err;
+}
+
 int sm2_encrypt(const uint8_t pub[SM2_POINT_LEN], const uint8_t *m,
 		size_t len, uint8_t *out)
+{
+	return sm2_encrypt_rand(pub, m, len, out, NULL, NULL);
+}
+
+int sm2_encrypt_rand(const uint8_t pub[SM2_POINT_LEN], const uint8_t *m,
+		     size_t len, uint8_t *out, sm2_rand_fn *rand, void *arg)
 {
 	uint8_t z[2 * COORD], t[256];
 	EC_POINT *pb = NULL, *c1 = NULL, *s = NULL;
@@ -143,12 +169,9 @@ int sm2_encrypt(const uint8_t pub[SM2_POINT_LEN], const uint8_t *m,
 	if (!c1 || !s || !k || !x2 || !y2)
 		goto out;
 	do {
-		/* A1: k in [1, n - 1]; A2: C1 = [k]G; A4: [k]PB = (x2, y2) */
-		do {
-			if (!BN_priv_rand_range(k, EC_GROUP_get0_order(c.grp)))
-				goto out;
-		} while (BN_is_zero(k));
-		if (!EC_POINT_mul(c.grp, c1, k, NULL, NULL, c.bn) ||
+		/* A1: k; A2: C1 = [k]G; A4: [k]PB = (x2, y2) */
+		if (pick_k(&c, k, rand, arg) ||
+		    !EC_POINT_mul(c.grp, c1, k, NULL, NULL, c.bn) ||
 		    point_out(&c, c1, out) ||
 		    !EC_POINT_mul(c.grp, s, NULL, pb, k, c.bn) ||
 		    !EC_POINT_get_affine_coordinates(c.grp, s, x2, y2, c.bn) ||
