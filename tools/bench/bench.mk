@@ -15,7 +15,7 @@
 #                                   --peers-block: raw peers' output laid
 #                                   out as a libgmrk block)
 #   BENCH_VM_ARGS=...               the same for the VM part (defaults
-#                                   5 runs of 100 ms)
+#                                   12 runs of 50 ms, paths taking turns)
 #   BENCH_VM_MODE=sim|pci           pci: the gm-rk card emulated in QEMU
 #                                   (tools/qemu/build.sh); default sim
 
