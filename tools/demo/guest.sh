@@ -37,5 +37,24 @@ echo
 echo "card statistics (/sys/kernel/debug/gmrk/gmrk0/stats):"
 sed -n '1,8p' /sys/kernel/debug/gmrk/gmrk0/stats 2>/dev/null | sed 's/^/  /'
 echo "(the card's failed jobs were redone in software by the driver: errors = fallbacks)"
+
+# The master key can live in the card instead: an SM2 key pair generated
+# in a key slot, whose private key no command returns. Asset keys are
+# wrapped to its public key and unwrapped by the card.
+echo
+echo "master key held by the card: gmrk cardkey generate --slot 0"
+/extra/bin/gmrk cardkey generate --slot 0 2>&1 | sed 's/^/  /'
+[ $rc = 0 ] || exit $rc
+GMRK_CARD_KEY=0 GMRK_KEY='' /extra/bin/gmrk-demo --dir /tmp/cardstore --streams 2 \
+	--blocks 16 --label "VM store, card-held master key" || exit 1
+head -c 200000 /dev/urandom >/tmp/cardstore/export.bin
+GMRK_CARD_KEY=0 GMRK_KEY='' /extra/bin/gmrk seal /tmp/cardstore/export.bin \
+	-o /tmp/cardstore/export.gmrk || exit 1
+echo "  gmrk seal export.bin under the card key, then the slot erased (gmrk cardkey destroy):"
+/extra/bin/gmrk cardkey destroy --slot 0 --yes >/dev/null 2>&1
+GMRK_CARD_KEY=0 GMRK_KEY='' /extra/bin/gmrk open /tmp/cardstore/export.gmrk \
+	-o /tmp/cardstore/export.out 2>/tmp/err
+echo "  gmrk open export.gmrk -> exit $?: $(cat /tmp/err)"
+echo "  key file still there: $([ -f /tmp/cardstore/export.gmrk.key ] && echo yes || echo NO)"
 [ "$GMRK_TEST_MODE" = pci ] && echo "GMRK-HOOK: done"
 exit $rc
