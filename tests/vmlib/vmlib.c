@@ -16,6 +16,13 @@ bool vm_sim(void)
 	return m && !strcmp(m, "sim") && !access(SIM_DBG, F_OK);
 }
 
+bool vm_pci(void)
+{
+	const char *m = getenv("GMRK_TEST_MODE");
+
+	return m && !strcmp(m, "pci");
+}
+
 int vm_write(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY);

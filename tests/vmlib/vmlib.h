@@ -14,6 +14,19 @@
 
 /* true inside the VM with an emulation device (GMRK_TEST_MODE=sim) */
 bool vm_sim(void);
+/* true inside the VM with the gm-rk card QEMU emulates (GMRK_TEST_MODE=pci) */
+bool vm_pci(void);
+/*
+ * In a cmocka test: skip it, saying why (@why: what it needs), unless the
+ * VM has the emulation device (sim mode).
+ */
+#define VM_NEED_SIM(why)							\
+	do {									\
+		if (!vm_sim()) {						\
+			printf("# sim mode only: needs %s\n", why);		\
+			skip();							\
+		}								\
+	} while (0)
 /* write @s to @path; 0 or -errno */
 int vm_write(const char *path, const char *s);
 /* the number in a "key value" line of @path (or the whole file when key is NULL) */

@@ -252,8 +252,7 @@ static void test_kernel_is_not_card(void **s)
 	long long j0, j1, j2;
 
 	(void)s;
-	if (!vm_sim())
-		skip();
+	VM_NEED_SIM("the emulation device's job count (debugfs)");
 	j0 = vm_read_num(SIM_DBG "/jobs", NULL);
 	assert_true(j0 >= 0);
 	for (int ci = 0; ci < 3; ci++)

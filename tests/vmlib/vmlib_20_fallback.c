@@ -160,8 +160,7 @@ static void test_batch_depth_report(void **s)
 	static const unsigned int depths[] = { 1, 4, 8, 16 };
 
 	(void)s;
-	if (!vm_sim())
-		skip();
+	VM_NEED_SIM("the emulation device's latency knob");
 	assert_int_equal(vm_write(SIM_DBG "/latency_us", "1000"), 0);
 	for (int i = 0; i < 4; i++) {
 		gmrk_ctx *ctx = card_ctx(depths[i]);
@@ -190,8 +189,7 @@ static void test_fail_next_mid_batch(void **s)
 	pthread_t th;
 
 	(void)s;
-	if (!vm_sim())
-		skip();
+	VM_NEED_SIM("the emulation device's fail_next knob and error count");
 	fb0 = vm_read_num(CORE_DBG, "fallbacks");
 	err0 = vm_read_num(SIM_DBG "/errors", NULL);
 	batch_init(&t, ctx, NB);
@@ -224,8 +222,7 @@ static void test_stalled_device(void **s)
 	struct batch t;
 
 	(void)s;
-	if (!vm_sim())
-		skip();
+	VM_NEED_SIM("the emulation device's stall knob");
 	to0 = vm_read_num(CORE_DBG, "timeouts");
 	assert_int_equal(vm_write(MOD_PARAM "/job_timeout_ms", "300"), 0);
 	assert_int_equal(vm_write(SIM_DBG "/stall", "1"), 0);
@@ -259,8 +256,7 @@ static void test_corrupting_device(void **s)
 	gmrk_error err;
 
 	(void)s;
-	if (!vm_sim())
-		skip();
+	VM_NEED_SIM("the emulation device's corrupt_next knob");
 	th_fill(pt, sizeof(pt));
 	assert_int_equal(vm_write(SIM_DBG "/corrupt_next", "1"), 0);
 	assert_int_equal(gmrk_seal(ctx, k, 0, NULL, 0, pt, sizeof(pt), ct, sizeof(ct), &outlen,
@@ -312,8 +308,7 @@ static void test_device_removed_mid_batch(void **s)
 	int i, back_on_card = 0;
 
 	(void)s;
-	if (!vm_sim())
-		skip();
+	VM_NEED_SIM("the emulation device deleted and created again");
 	batch_init(&t, ctx, NB);
 	assert_int_equal(vm_write(SIM_DBG "/latency_us", "3000"), 0);
 	assert_int_equal(pthread_create(&th, NULL, batch_run, &t), 0);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The card master-key provider against the emulation device's key slots,
- * end to end: libgmrk (gmrk_config.card_key, GMRK_CARD_KEY) and the gmrk
+ * The card master-key provider against a device's key slots, end to end,
+ * in both VM modes: the emulation device (sim) and the gm-rk card QEMU
+ * emulates (pci, with a second card for the second-device case): libgmrk (gmrk_config.card_key, GMRK_CARD_KEY) and the gmrk
  * CLI (gmrk cardkey, gmrk info, gmrk envelop --to-card-key), which the
  * harness puts at /extra/bin/gmrk.
  *
@@ -21,6 +22,14 @@
  *     removed in the middle of an unwrap (ENODEV), each with its message.
  *
  * The slots used are destroyed at the end, the second device removed.
+ *
+ * Device 0 is the one the harness made (sim: gmrk_sim0; pci: the first
+ * gm-rk card in PCI slot order). Device 1 is what the second-device case
+ * adds and takes away again: in sim mode an emulation device created and
+ * deleted on the gmrk_sim bus, in pci mode the second card QEMU was given
+ * (-device gmrk,id=card1), unbound from gmrk at the start and bound again
+ * for that case. The removal in the middle of an unwrap needs the
+ * emulation device's latency knob and skips, with the reason, in pci mode.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -124,15 +133,96 @@ static int k_destroy(const char *node, unsigned int slot)
 	return rc;
 }
 
-/* the gmrkN of emulation device @id into @name (and /dev/gmrkN into @node) */
-static void sim_node(unsigned int id, char name[16], char node[32])
+/* ------------------------------------------------ the devices, by mode */
+
+/*
+ * The mode is GMRK_TEST_MODE's (vm_pci()), not vm_sim(): that one also
+ * wants sim0's debugfs directory, which is gone while sim0 is deleted.
+ */
+
+#define PCI_DEVS	"/sys/bus/pci/devices"
+#define PCI_DRV		"/sys/bus/pci/drivers/gmrk"
+#define MAX_CARDS	8
+
+/* pci mode: the gm-rk cards' PCI slots, in order */
+static char cards[MAX_CARDS][32];
+static unsigned int ncards;
+
+static int slot_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool file_is(const char *dir, const char *file, const char *want)
+{
+	char path[300], v[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", PCI_DEVS, dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = '\0';
+	fclose(f);
+	v[strcspn(v, "\n")] = '\0';
+	return !strcmp(v, want);
+}
+
+/* the gm-rk cards on the PCI bus (vendor/device in sysfs), in slot order */
+static void pci_scan(void)
+{
+	DIR *d = opendir(PCI_DEVS);
+	struct dirent *de;
+
+	assert_non_null(d);
+	ncards = 0;
+	while ((de = readdir(d)) && ncards < MAX_CARDS)
+		if (de->d_name[0] != '.' && file_is(de->d_name, "vendor", "0x1b36") &&
+		    file_is(de->d_name, "device", "0x10f0"))
+			snprintf(cards[ncards++], sizeof(cards[0]), "%.31s", de->d_name);
+	closedir(d);
+	qsort(cards, ncards, sizeof(cards[0]), slot_cmp);
+}
+
+/* device @id added (sim: created on the gmrk_sim bus; pci: bound to gmrk) */
+static int dev_add(unsigned int id)
+{
+	char arg[16];
+
+	if (!vm_pci()) {
+		snprintf(arg, sizeof(arg), "%u %u", id, id ? 2 : 4);
+		return vm_write(SIM_NEW, arg);
+	}
+	return id < ncards ? vm_write(PCI_DRV "/bind", cards[id]) : -ENODEV;
+}
+
+/* device @id taken away (sim: deleted; pci: unbound from gmrk) */
+static int dev_del(unsigned int id)
+{
+	char arg[16];
+
+	if (!vm_pci()) {
+		snprintf(arg, sizeof(arg), "%u", id);
+		return vm_write(SIM_DEL, arg);
+	}
+	return id < ncards ? vm_write(PCI_DRV "/unbind", cards[id]) : -ENODEV;
+}
+
+/* the gmrkN of device @id into @name (and /dev/gmrkN into @node) */
+static void dev_node(unsigned int id, char name[16], char node[32])
 {
 	char dir[96];
 	struct dirent *de;
 	DIR *d;
 	int tries;
 
-	snprintf(dir, sizeof(dir), "/sys/bus/gmrk_sim/devices/gmrk_sim%u/gmrk", id);
+	if (!vm_pci())
+		snprintf(dir, sizeof(dir), "/sys/bus/gmrk_sim/devices/gmrk_sim%u/gmrk", id);
+	else if (id < ncards)
+		snprintf(dir, sizeof(dir), PCI_DEVS "/%s/gmrk", cards[id]);
+	else
+		fail_msg("no gm-rk card %u (%u on the PCI bus)", id, ncards);
 	for (tries = 0; tries < 50; tries++) {
 		d = opendir(dir);
 		name[0] = '\0';
@@ -146,7 +236,7 @@ static void sim_node(unsigned int id, char name[16], char node[32])
 			return;
 		msleep(100);
 	}
-	fail_msg("no gmrk node for gmrk_sim%u", id);
+	fail_msg("no gmrk node for device %u (%s)", id, dir);
 }
 
 /* ------------------------------------------------------------ the CLI */
@@ -369,8 +459,16 @@ static void test_slots_reported(void **s)
 	struct run r;
 
 	(void)s;
-	assert_true(vm_sim());
-	sim_node(0, dev0, node0);
+	if (vm_pci()) {
+		/* the first card alone, as in sim mode; the others wait for test_second_device */
+		pci_scan();
+		assert_true(ncards >= 1);
+		for (unsigned int i = 1; i < ncards; i++)
+			assert_int_equal(dev_del(i), 0);
+	} else {
+		assert_true(vm_sim());
+	}
+	dev_node(0, dev0, node0);
 	k_info(node0, &in);
 	assert_true(in.caps & GMRK_INFO_CAP_KEYSLOTS);
 	assert_true(in.key_slots >= 2 && in.key_slots <= 32);
@@ -644,9 +742,15 @@ static void test_second_device(void **s)
 	int n;
 
 	(void)s;
+	if (vm_pci() && ncards < 2) {
+		printf("# pci mode with one gm-rk card: the second-device case needs a second card (-device gmrk,id=card1)\n");
+		free(k2);
+		free(b);
+		skip();
+	}
 	snprintf(spec, sizeof(spec), "%u", S);
-	assert_int_equal(vm_write(SIM_NEW, "1 2"), 0);
-	sim_node(1, dev1, node1);
+	assert_int_equal(dev_add(1), 0);
+	dev_node(1, dev1, node1);
 	k_info(node1, &in);
 	assert_int_equal(in.key_slot_map, 0);
 	assert_int_equal(k_pubop(node1, GMRK_IOC_KEY_GEN, S, pub1), 0);
@@ -704,7 +808,7 @@ static void test_second_device(void **s)
 	tk_holds(k2, before, blen);
 	assert_int_equal(tk_count(dir), n);
 	assert_int_equal(k_destroy(node1, S), 0);
-	assert_int_equal(vm_write(SIM_DEL, "1"), 0);
+	assert_int_equal(dev_del(1), 0);
 	free(before);
 	free(dir);
 	free(k2);
@@ -821,7 +925,7 @@ static void *opener_run(void *arg)
 
 static void test_device_gone(void **s)
 {
-	char spec[8], *k5 = th_path("k5.key");
+	char spec[8], *k5;
 	uint8_t *before;
 	size_t blen;
 	struct opener o = { 0 };
@@ -829,6 +933,8 @@ static void test_device_gone(void **s)
 	gmrk_ctx *ctx;
 
 	(void)s;
+	VM_NEED_SIM("the emulation device's latency knob, to remove it in the middle of an unwrap");
+	k5 = th_path("k5.key");
 	snprintf(spec, sizeof(spec), "%u", S);
 	assert_int_equal(k_pubop(node0, GMRK_IOC_KEY_GEN, S, NULL), 0);
 	ctx = card_ctx(spec);
@@ -841,7 +947,7 @@ static void test_device_gone(void **s)
 	o.path = k5;
 	assert_int_equal(pthread_create(&th, NULL, opener_run, &o), 0);
 	msleep(300);
-	assert_int_equal(vm_write(SIM_DEL, "0"), 0);
+	assert_int_equal(dev_del(0), 0);
 	pthread_join(th, NULL);
 	assert_null(o.key);
 	{
@@ -863,8 +969,8 @@ static void test_device_gone(void **s)
 	free(before);
 	free(k5);
 	/* the device back as the harness made it, every slot empty */
-	assert_int_equal(vm_write(SIM_NEW, "0 4"), 0);
-	sim_node(0, dev0, node0);
+	assert_int_equal(dev_add(0), 0);
+	dev_node(0, dev0, node0);
 	{
 		struct gmrk_info in;
 
