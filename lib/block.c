@@ -19,18 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "internal.h"
 
 static void gmrk_hex_id(char out[2 * GMRK_KEY_ID_LEN + 1], const uint8_t *id)
 {
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < GMRK_KEY_ID_LEN; i++) {
-		out[2 * i] = hex[id[i] >> 4];
-		out[2 * i + 1] = hex[id[i] & 15];
-	}
-	out[2 * GMRK_KEY_ID_LEN] = '\0';
+	gmrk_hex(id, GMRK_KEY_ID_LEN, out);
 }
 
 void gmrk__prep_free(struct gmrk_prep *p)

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 
 #include "cardkey.h"
+#include "hex.h"
 
 _Static_assert(GMRK_CARD_PUB_LEN == GMRK_KEY_PUB_LEN, "uapi public key length");
 _Static_assert(GMRK_CARD_OVERHEAD == GMRK_KEY_OVERHEAD, "uapi SM2 overhead");
@@ -301,12 +302,5 @@ int gmrk_card_parse_spec(const char *spec, char dev[16], unsigned int *slot)
 
 void gmrk_card_pub_hex(const uint8_t pub[GMRK_CARD_PUB_LEN], char hex[2 * GMRK_CARD_PUB_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < GMRK_CARD_PUB_LEN; i++) {
-		hex[2 * i] = digits[pub[i] >> 4];
-		hex[2 * i + 1] = digits[pub[i] & 15];
-	}
-	hex[2 * GMRK_CARD_PUB_LEN] = '\0';
+	gmrk_hex(pub, GMRK_CARD_PUB_LEN, hex);
 }

@@ -40,6 +40,7 @@
 
 #include <gmrk/db.h>
 
+#include "hex.h"
 #include "internal.h"
 
 #define DB_MAGIC		"gmrk-db-manifest"
@@ -111,18 +112,6 @@ static bool db_have_ek(const gmrk_ctx *ctx)
 	return ctx && ctx->ek.kind != GMRK_EK_NONE;
 }
 
-static void db_hex(const uint8_t *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 static int db_sha256_hex(const void *buf, size_t len, char out[DB_SHA_HEX + 1])
 {
 	uint8_t md[32];
@@ -130,7 +119,7 @@ static int db_sha256_hex(const void *buf, size_t len, char out[DB_SHA_HEX + 1])
 
 	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
 		return -GMRK_E_UNSUPPORTED;
-	db_hex(md, 32, out);
+	gmrk_hex(md, 32, out);
 	return 0;
 }
 
@@ -210,7 +199,7 @@ static size_t db_encode(const struct gmrk_db_info *i, char *buf, size_t cap)
 
 	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		return 0;
-	db_hex(i->key_id, GMRK_KEY_ID_LEN, id);
+	gmrk_hex(i->key_id, GMRK_KEY_ID_LEN, id);
 	n = snprintf(buf, cap,
 		     DB_MAGIC " %u\nname %s\nencrypted %s\ncipher %s\nplaintext-blocks %s\n"
 		     "created %s\nkey-file %s\nkey-id %s\n",
@@ -704,8 +693,8 @@ int gmrk_db_open(gmrk_ctx *ctx, const char *store, const char *name,
 	if (memcmp(ki.id, db->info.key_id, GMRK_KEY_ID_LEN)) {
 		char have[2 * GMRK_KEY_ID_LEN + 1], want[2 * GMRK_KEY_ID_LEN + 1];
 
-		db_hex(ki.id, GMRK_KEY_ID_LEN, have);
-		db_hex(db->info.key_id, GMRK_KEY_ID_LEN, want);
+		gmrk_hex(ki.id, GMRK_KEY_ID_LEN, have);
+		gmrk_hex(db->info.key_id, GMRK_KEY_ID_LEN, want);
 		rc = gmrk__err(err, GMRK_E_WRONG_KEY,
 			       "database '%s': key file '%s' holds key %s, but the manifest says %s",
 			       name, p.key, have, want);

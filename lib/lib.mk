@@ -45,7 +45,7 @@ LIB_PC := $(LIB_OUT)/gmrk.pc
 lib: $(LIB_SO) $(LIB_OUT)/libgmrk.so.$(GMRK_SOVERSION) $(LIB_OUT)/libgmrk.so $(LIB_A) $(LIB_PC)
 
 # lib/cardkey.h: the card's key-slot ioctls (the card master key, gmrk cardkey)
-$(LIB_OUT)/obj/%.o: %.c $(LIB_HDRS) $(KEYS_HDRS) lib/internal.h lib/cardkey.h lib/lib.mk
+$(LIB_OUT)/obj/%.o: %.c $(LIB_HDRS) $(KEYS_HDRS) lib/internal.h lib/cardkey.h lib/hex.h lib/lib.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(LIB_CFLAGS) -c -o $@ $<

@@ -24,7 +24,7 @@ HOST_CLI_OBJS := $(patsubst %.c,$(HOST_OUT)/obj/%.o,$(GMRK_CLI_SRCS))
 .PHONY: check-host host-tests
 host-tests: $(HOST_BINS) $(HOST_CLI)
 
-$(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h tests/host/common.h tests/host/vectors.h \
+$(HOST_OUT)/obj/%.o: %.c $(LIB_HDRS) lib/internal.h lib/hex.h tests/host/common.h tests/host/vectors.h \
 		tests/host/keys/th_keys.h tools/gmrk/cli.h
 	@mkdir -p $(dir $@)
 	@echo "  CC [san] $<"

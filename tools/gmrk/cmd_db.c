@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cmd_db.h"
+#include "hex.h"
 
 #define DB_DEFAULT_STORE "./gmrk-store"
 
@@ -133,14 +134,6 @@ static gmrk_ctx *db_ctx(const struct db_opts *o)
 	return ctx;
 }
 
-static void db_hex(const uint8_t *id, char out[2 * GMRK_KEY_ID_LEN + 1])
-{
-	int i;
-
-	for (i = 0; i < GMRK_KEY_ID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
-}
-
 static void db_when(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
@@ -171,7 +164,7 @@ static void db_json_info(const struct gmrk_db_info *i)
 {
 	char id[2 * GMRK_KEY_ID_LEN + 1], when[32];
 
-	db_hex(i->key_id, id);
+	gmrk_hex(i->key_id, GMRK_KEY_ID_LEN, id);
 	db_when(i->created, when);
 	printf("{\"name\": ");
 	db_json_str(i->name);
@@ -224,7 +217,7 @@ static int db_list_one(const struct gmrk_db_info *i, const gmrk_error *problem, 
 	} else if (problem) {
 		db_text_row(i->name, "?", "-", "-", "-");
 	} else {
-		db_hex(i->key_id, id);
+		gmrk_hex(i->key_id, GMRK_KEY_ID_LEN, id);
 		db_when(i->created, when);
 		db_text_row(i->name, i->encrypted ? "yes" : "no",
 			    i->encrypted ? gmrk_cipher_name(i->cipher) : "-",
@@ -281,7 +274,7 @@ static void db_print_created(const char *what, const char *store, const char *na
 
 	if (rc)
 		db_fail(rc, &err);
-	db_hex(i.key_id, id);
+	gmrk_hex(i.key_id, GMRK_KEY_ID_LEN, id);
 	if (i.encrypted)
 		printf("%s: %s, encrypted with %s, key id %s, in %s\n", name, what,
 		       gmrk_cipher_name(i.cipher), id, store);
@@ -361,7 +354,7 @@ static int db_show(int argc, char **argv)
 		putchar('\n');
 		return EXIT_OK;
 	}
-	db_hex(i.key_id, id);
+	gmrk_hex(i.key_id, GMRK_KEY_ID_LEN, id);
 	db_when(i.created, when);
 	printf("name:             %s\n", i.name);
 	printf("encrypted:        %s\n", i.encrypted ? "yes" : "no");

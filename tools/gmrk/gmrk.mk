@@ -33,8 +33,9 @@ $(BUILD)/obj/tools/gmrk/%.o: tools/gmrk/%.c tools/gmrk/cli.h tools/gmrk/cmd_db.h
 
 $(BUILD)/obj/tools/gmrk/cmd_devinfo.o: tools/gmrk/devinfo.h uapi/linux/gmrk.h driver/gmrk_hw.h
 $(BUILD)/obj/tools/gmrk/cmd_cardkey.o: lib/cardkey.h uapi/linux/gmrk.h
+$(BUILD)/obj/tools/gmrk/cmd_db.o: lib/hex.h
 
-$(GMRK_CLI_CARDKEY): lib/cardkey.c lib/cardkey.h uapi/linux/gmrk.h
+$(GMRK_CLI_CARDKEY): lib/cardkey.c lib/cardkey.h lib/hex.h uapi/linux/gmrk.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(GMRK_CLI_CFLAGS) -c -o $@ $<
