@@ -264,12 +264,13 @@ void gmrk_stats_reset(gmrk_ctx *ctx)
 /*
  * Nonces: 12 random bytes each, from OpenSSL's DRBG (RAND_bytes: AES-256
  * CTR-DRBG, seeded and periodically reseeded from getrandom(), reseeded in
- * a forked child), read 16 KiB at a time. getrandom() itself was the
+ * a forked child), read 4 KiB at a time. getrandom() itself was the
  * largest single cost of sealing a small block here (about 2.8 ns per byte
  * in the kernel, 35 ns a nonce, against 190 ns for the whole AEAD of a
  * 256-byte block); the DRBG produces the same quality of randomness for a
  * fraction of that, and a RAND_bytes call costs about 1 us whatever its
- * size, hence the large buffer (2.5 ns a nonce at 16 KiB, 4.8 at 4 KiB).
+ * size, hence a buffer of many nonces (4.8 ns a nonce at 4 KiB; 16 KiB,
+ * 2.5 ns, made no difference end to end and costs more cache).
  * If OpenSSL cannot produce bytes (no seed), getrandom() is used directly.
  * The same generation also tells AF_ALG handles that they were inherited
  * across fork() (lib/afalg.c). A forked child must not reuse the parent's

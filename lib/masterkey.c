@@ -674,6 +674,14 @@ int gmrk__ek_card_unwrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e,
 	size_t len = 0;
 
 	OPENSSL_cleanse(e->secret, sizeof(e->secret));
+	/*
+	 * The codec takes any length the card could unwrap; a key file's
+	 * secret has exactly one. Anything else is damage, not a card fault.
+	 */
+	if (e->wrappedlen != GMRK_CARD_OVERHEAD + GMRK_KF_SECRET)
+		return gmrk__err(err, GMRK_E_CORRUPT,
+				 "key file '%s' of asset '%s': card key: the wrapped secret is %zu bytes, not %d: the key file is corrupt",
+				 path, asset, e->wrappedlen, GMRK_CARD_OVERHEAD + GMRK_KF_SECRET);
 	if (e->card_slot != c->slot)
 		return gmrk__err(err, GMRK_E_WRONG_KEY,
 				 "key file '%s' of asset '%s': card key: wrapped to slot %u, but %s names slot %u",

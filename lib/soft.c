@@ -73,9 +73,19 @@ static pthread_once_t gmrk_soft_once = PTHREAD_ONCE_INIT;
  * libgcrypt wants to be initialized once per process; an application that
  * already did it keeps its settings.
  */
+static void gmrk_pick_prepare(void);
+static void gmrk_pick_release(void);
+
 static void gmrk_soft_init(void)
 {
 	const char *impl = getenv("GMRK_SOFT_IMPL");
+
+	/*
+	 * The per-size measurement holds gmrk_pick_lock for up to a few
+	 * milliseconds; a fork() from another thread meanwhile must not
+	 * leave the child a lock nobody there will release.
+	 */
+	pthread_atfork(gmrk_pick_prepare, gmrk_pick_release, gmrk_pick_release);
 
 	if (impl && !strcmp(impl, "openssl"))
 		gmrk_impl_env = GMRK_IMPL_OPENSSL;
@@ -212,6 +222,16 @@ gmrk_gcry_run(struct gmrk_aead *a, const struct gmrk_req *r)
 
 /* per cipher: measured yet, and from which request size EVP runs it */
 static pthread_mutex_t gmrk_pick_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void gmrk_pick_prepare(void)
+{
+	pthread_mutex_lock(&gmrk_pick_lock);
+}
+
+static void gmrk_pick_release(void)
+{
+	pthread_mutex_unlock(&gmrk_pick_lock);
+}
 static bool gmrk_pick_done[GMRK_CIPHER_COUNT];
 static size_t gmrk_pick_from[GMRK_CIPHER_COUNT];
 

@@ -280,7 +280,20 @@ int gmrk_keys__lock(const char *path, const char *what, gmrk_error *err)
 	int fd, rc;
 
 	for (;;) {
-		fd = gmrk_keys_open(path, what, err);
+		/*
+		 * NFS turns flock() into a whole-file fcntl() lock, and an
+		 * exclusive one of those needs a descriptor open for writing;
+		 * a read-only file (mode 0400, a read-only mount) still locks
+		 * locally through a read-only descriptor.
+		 */
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
+			fd = gmrk_keys_open(path, what, err);
+		else if (fd < 0 && errno == ENOENT)
+			return gmrk_keys__err(err, GMRK_E_NOENT, "%s '%s' does not exist",
+					      what, path);
+		else if (fd < 0)
+			return gmrk_keys__err_sys(err, errno, "%s '%s'", what, path);
 		if (fd < 0)
 			return fd;
 		while (flock(fd, LOCK_EX))
