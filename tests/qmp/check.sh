@@ -110,17 +110,16 @@ run_keys() {
 }
 
 echo "TAP version 13"
-if ! qemu=$("$top/tools/qemu/build.sh" 2>"${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log" | tail -1) ||
-	[ ! -x "$qemu" ]; then
-	sed 's/^/# /' "${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log" | tail -20
-	rm -f "${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log"
+qlog=${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log
+if ! card_qemu "$qlog"; then
+	rm -f "$qlog"
 	for s in "${scenarios[@]}"; do
 		emit not-ok "$s: no emulator (tools/qemu/build.sh failed)"
 	done
 	echo "1..$n"
 	exit 1
 fi
-rm -f "${TMPDIR:-/tmp}/gmrk-qemu-build.$$.log"
+rm -f "$qlog"
 echo "# emulator: $qemu"
 
 for s in "${scenarios[@]}"; do

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2034,SC2154
 #
 # Sourced by scripts that run several VM boots and report one TAP stream
-# (tests/qmp/check.sh, tests/vminfo/check.sh). Uses and sets $n (results
-# so far) and $failed (1 once anything failed).
+# (tests/qmp/check.sh, tests/vminfo/check.sh, tests/vmlib/check.sh). Uses
+# and sets $n (results so far) and $failed (1 once anything failed); the
+# caller sets $top (the checkout).
 
 n=0 failed=0
 
@@ -12,8 +14,23 @@ emit() {	# emit ok|not-ok TEXT
 		echo "ok $n $2"
 	else
 		echo "not ok $n $2"
-		failed=1
+		# "not ok ... # SKIP" (cmocka's skip) is a skip, not a failure
+		case $2 in
+		*"# SKIP"* | *"# skip"*) ;;
+		*) failed=1 ;;
+		esac
 	fi
+}
+
+# card_qemu LOG: sets $qemu to the QEMU with the gm-rk card
+# (tools/qemu/build.sh, its messages in LOG); when that fails, prints the
+# tail of LOG as TAP comments and returns 1.
+card_qemu() {
+	if qemu=$("$top/tools/qemu/build.sh" 2>"$1" | tail -1) && [ -x "$qemu" ]; then
+		return 0
+	fi
+	sed 's/^/# /' "$1" | tail -20
+	return 1
 }
 
 # Renumber the result lines of TAP on stdin under prefix $1; keep

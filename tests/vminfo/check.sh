@@ -57,11 +57,9 @@ for p in "${parts[@]}"; do
 		vm sim
 		;;
 	pci)
-		qlog=$out/qemu-build.log
-		if q=$("$top/tools/qemu/build.sh" 2>"$qlog" | tail -1) && [ -x "$q" ]; then
-			vm pci --qemu "$q"
+		if card_qemu "$out/qemu-build.log"; then
+			vm pci --qemu "$qemu"
 		else
-			sed 's/^/# /' "$qlog" | tail -20
 			emit not-ok "pci: building QEMU with the gm-rk card failed"
 		fi
 		;;
