@@ -56,6 +56,7 @@ _Static_assert(GMRK_KF_WRAPPED_MAX == GMRK_SM2_WRAPPED_MAX,
 	       "key file sm2 parameters must hold any wrapped secret");
 _Static_assert(GMRK_TPM_KEY_LEN == 32, "the TPM key is used as a 32-byte EK");
 _Static_assert(GMRK_KF_CARD_PUB == GMRK_CARD_PUB_LEN, "card public key length");
+_Static_assert(GMRK_CARD_PUB_LEN == GMRK_SM2_PUBLIC_LEN, "SM2 public key length");
 _Static_assert(GMRK_KF_CARD_RAW_MIN == GMRK_CARD_OVERHEAD + 1 &&
 	       GMRK_KF_CARD_RAW_MAX == GMRK_CARD_RAW_MAX &&
 	       GMRK_KF_CARD_RAW_MAX <= GMRK_KF_WRAPPED_MAX,
@@ -611,7 +612,6 @@ int gmrk__ek_card_wrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e, bool verify,
 {
 	struct gmrk_ek_card *c = ek->card;
 	uint8_t pub[GMRK_CARD_PUB_LEN], der[GMRK_SM2_WRAPPED_MAX], back[GMRK_KF_SECRET];
-	char hex[2 * GMRK_CARD_PUB_LEN + 1];
 	struct gmrk_card_dev dev;
 	size_t derlen = 0, n = 0;
 	gmrk_sm2 *k;
@@ -622,9 +622,7 @@ int gmrk__ek_card_wrap(struct gmrk_ek *ek, struct gmrk_kf_entry *e, bool verify,
 	if (rc)
 		return rc;
 	/* the SM2 encryption is lib/keys/sm2.c's, to the key the card reported */
-	gmrk_card_pub_hex(pub, hex);
-	gmrk__err_clear(&e2);
-	k = gmrk_sm2_from_public_hex(hex, &e2);
+	k = gmrk_sm2_from_public(pub, &e2);
 	rc = k ? gmrk_sm2_wrap(k, e->secret, GMRK_KF_SECRET, der, sizeof(der), &derlen, &e2) :
 		 -GMRK_E_INVAL;
 	gmrk_sm2_free(k);

@@ -69,13 +69,13 @@ enum { GMRK_IMPL_AUTO, GMRK_IMPL_GCRYPT, GMRK_IMPL_OPENSSL };
 static int gmrk_impl_env;
 static pthread_once_t gmrk_soft_once = PTHREAD_ONCE_INIT;
 
+static void gmrk_pick_prepare(void);
+static void gmrk_pick_release(void);
+
 /*
  * libgcrypt wants to be initialized once per process; an application that
  * already did it keeps its settings.
  */
-static void gmrk_pick_prepare(void);
-static void gmrk_pick_release(void);
-
 static void gmrk_soft_init(void)
 {
 	const char *impl = getenv("GMRK_SOFT_IMPL");
@@ -222,7 +222,10 @@ gmrk_gcry_run(struct gmrk_aead *a, const struct gmrk_req *r)
 
 /* per cipher: measured yet, and from which request size EVP runs it */
 static pthread_mutex_t gmrk_pick_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool gmrk_pick_done[GMRK_CIPHER_COUNT];
+static size_t gmrk_pick_from[GMRK_CIPHER_COUNT];
 
+/* fork(): held across it (pthread_atfork in gmrk_soft_init) */
 static void gmrk_pick_prepare(void)
 {
 	pthread_mutex_lock(&gmrk_pick_lock);
@@ -232,8 +235,6 @@ static void gmrk_pick_release(void)
 {
 	pthread_mutex_unlock(&gmrk_pick_lock);
 }
-static bool gmrk_pick_done[GMRK_CIPHER_COUNT];
-static size_t gmrk_pick_from[GMRK_CIPHER_COUNT];
 
 /* ns for @n requests @r on one library of @a (0: it failed) */
 static uint64_t gmrk_pick_time(struct gmrk_aead *a, bool evp,

@@ -123,18 +123,26 @@ static int gmrk_sm2_parse_hex(const char *hex, uint8_t pub[GMRK_SM2_PUBLIC_LEN],
 gmrk_sm2 *gmrk_sm2_from_public_hex(const char *hex, gmrk_error *err)
 {
 	uint8_t pub[GMRK_SM2_PUBLIC_LEN];
+
+	gmrk_keys__err_clear(err);
+	if (gmrk_sm2_parse_hex(hex, pub, err))
+		return NULL;
+	return gmrk_sm2_from_public(pub, err);
+}
+
+gmrk_sm2 *gmrk_sm2_from_public(const uint8_t pub[GMRK_SM2_PUBLIC_LEN],
+			       gmrk_error *err)
+{
 	OSSL_PARAM params[3];
 	EVP_PKEY_CTX *c = NULL, *check = NULL;
 	EVP_PKEY *pkey = NULL;
 	int ok;
 
 	gmrk_keys__err_clear(err);
-	if (gmrk_sm2_parse_hex(hex, pub, err))
-		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
 						     (char *)"SM2", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub,
-						      sizeof(pub));
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub,
+						      GMRK_SM2_PUBLIC_LEN);
 	params[2] = OSSL_PARAM_construct_end();
 	c = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
 	ok = c && EVP_PKEY_fromdata_init(c) == 1 &&

@@ -42,6 +42,10 @@ gmrk_sm2 *gmrk_sm2_generate(gmrk_error *err);
 /* The public key alone (wraps only), from 130 hex digits 04||X||Y. */
 gmrk_sm2 *gmrk_sm2_from_public_hex(const char *hex, gmrk_error *err);
 
+/* The same from the 65 bytes 04||X||Y (as a gm-rk card reports them). */
+gmrk_sm2 *gmrk_sm2_from_public(const uint8_t pub[GMRK_SM2_PUBLIC_LEN],
+			       gmrk_error *err);
+
 /*
  * The key pair from a private key PEM (@name for messages) or file, with
  * @pin (@pinlen bytes). Errors: -GMRK_E_WRONG_KEY "sm2 private key: wrong
