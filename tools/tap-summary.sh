@@ -6,7 +6,9 @@
 # Usage: tap-summary.sh FILE...   (CHECK_STAGES names the stages that must
 # have produced $RESULTS/<stage>.tap; a missing one counts as a failure).
 # Only unindented result lines count, so nested KTAP subtests are not
-# counted twice. Exit status is non-zero when anything failed.
+# counted twice. Each failure is listed, with the comment lines that
+# follow it, just above the total, where a reader of a long log (or of
+# only its tail) finds it. Exit status is non-zero when anything failed.
 set -eu
 
 pass=0 fail=0 skip=0
@@ -22,6 +24,20 @@ for f in "$@"; do
 	per=$(echo "$counts" | awk '{ printf "%d passed, %d failed, %d skipped", $1, $2, $3 }')
 	printf '  %-16s %s\n' "$(basename "$f" .tap)" "$per"
 done
+
+failures=$(for f in "$@"; do
+	[ -f "$f" ] || continue
+	awk -v stage="$(basename "$f" .tap)" '
+		/^not ok / && toupper($0) !~ /# *SKIP/ {
+			printf "  %s: %s\n", stage, $0; ctx = 12; next
+		}
+		/^#/ && ctx > 0 { printf "  %s:   %s\n", stage, $0; ctx--; next }
+		{ ctx = 0 }' "$f"
+done)
+if [ -n "$failures" ]; then
+	echo "== failures"
+	printf '%s\n' "$failures"
+fi
 
 for stage in ${CHECK_STAGES:-}; do
 	[ -f "${RESULTS:-build/results}/$stage.tap" ] && continue

@@ -15,9 +15,13 @@ Used two ways:
           GMRK-HOOK: qom-set ID PROP VALUE
           GMRK-HOOK: unplug ID
           GMRK-HOOK: expect ID PROP OP VALUE      OP: == != >= <= > <
-          GMRK-HOOK: done
-      through the QMP socket ($GMRK_QMP). Exits when the guest says done
-      or QEMU goes away; the exit status is 1 if any action failed (a QMP
+          GMRK-HOOK: done                         (no more requests)
+      through the QMP socket ($GMRK_QMP). The harness starts QEMU with
+      -no-shutdown when it has a hook, so the guest powering off only
+      stops the VM: the hook then acts on every request the guest printed
+      before it went (an expectation printed just before poweroff is
+      still checked, not lost in a race with QEMU exiting) and quits
+      QEMU itself. The exit status is 1 if any action failed (a QMP
       error, an unmet expectation, an unplug that never finished), which
       the harness turns into a failed test.
 
@@ -150,6 +154,9 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+HOOK_RE = re.compile(r"GMRK-HOOK:\s*(.*)")
+
+
 def hook_action(q, words):
     """Run one GMRK-HOOK request; returns False for 'done'."""
     if not words:
@@ -177,10 +184,22 @@ def hook_action(q, words):
     return True
 
 
+def hook_lines(serial, state):
+    """The complete GMRK-HOOK requests added to SERIAL since the last call."""
+    with open(serial, "rb") as f:
+        f.seek(state["pos"])
+        data = f.read()
+    state["pos"] += len(data)
+    *lines, state["pending"] = (state["pending"] + data).split(b"\n")
+    for raw in lines:
+        m = HOOK_RE.search(raw.decode(errors="replace").strip("\r"))
+        if m:
+            yield m.group(1)
+
+
 def run_hook():
     qmp_path = os.environ["GMRK_QMP"]
     serial = os.environ["GMRK_SERIAL"]
-    hook_re = re.compile(r"GMRK-HOOK:\s*(.*)")
     failures = 0
     try:
         q = QMP(qmp_path)
@@ -188,30 +207,27 @@ def run_hook():
         log(f"error: {e}")
         return 1
     log(f"connected to {qmp_path}, following {serial}")
-    pos, pending = 0, b""
+    state = {"pos": 0, "pending": b""}
+    stopped = False
     try:
         while True:
-            with open(serial, "rb") as f:
-                f.seek(pos)
-                data = f.read()
-            pos += len(data)
-            pending += data
-            *lines, pending = pending.split(b"\n")
-            for raw in lines:
-                m = hook_re.search(raw.decode(errors="replace").strip("\r"))
-                if not m:
-                    continue
+            for req in hook_lines(serial, state):
                 try:
-                    if not hook_action(q, m.group(1).split()):
-                        log("guest done")
-                        return 1 if failures else 0
+                    if not hook_action(q, req.split()):
+                        log("guest has no more requests")
                 except QMPError as e:
                     failures += 1
-                    log(f"FAILED: {m.group(1)}: {e}")
-            # Notice QEMU exiting while we wait for lines.
-            q.wait_event("__none__", 0.1)
+                    log(f"FAILED: {req}: {e}")
+            if stopped:
+                break
+            # The guest powered off (or reset, under -no-reboot): the VM
+            # is stopped and its serial output complete; one more pass
+            # over it, then quit.
+            stopped = q.wait_event("SHUTDOWN", 0.1) is not None
+        log("guest powered off; quitting QEMU")
+        q.cmd("quit")
     except QMPError as e:
-        # QEMU went away (the guest powered off): a normal end.
+        # QEMU ended by itself (a timeout, or a run without -no-shutdown).
         log(f"QEMU gone ({e})")
     return 1 if failures else 0
 

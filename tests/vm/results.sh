@@ -1,18 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# results.sh SERIAL CONSOLE QEMU_RC HOOK_RC TIMEOUT
+# results.sh SERIAL CONSOLE QEMU_RC HOOK_RC TIMEOUT [HOOK_LOG]
 #
 # Turn one VM run into TAP on stdout: every test program's own top-level
 # result lines, plus a "not ok" for each program that crashed, timed out or
 # reported fewer results than its plan, for a failed host hook, for a run
 # that did not finish, and for any kernel warning in the guest's log.
-# Exit 1 if anything failed.
+# A failed hook's log follows its "not ok" line as TAP comments, so the
+# reason reaches the summary of `make check`. Exit 1 if anything failed.
 set -uo pipefail
 
-serial=$1 console=$2 qrc=$3 hrc=$4 limit=$5
+serial=$1 console=$2 qrc=$3 hrc=$4 limit=$5 hooklog=${6:-}
 
-awk -v qrc="$qrc" -v hrc="$hrc" -v limit="$limit" '
+awk -v qrc="$qrc" -v hrc="$hrc" -v limit="$limit" -v hooklog="$hooklog" '
 function fail(msg) { print "not ok " ++extra " vm: " msg; failed = 1 }
 function pass(msg) { print "ok " ++extra " vm: " msg }
 function close_test(rc,   want) {
@@ -47,7 +48,12 @@ END {
 	if (!booted) fail("guest did not boot")
 	else if (!done) fail("run did not complete" (qrc == 124 ? " within " limit " s" : " (qemu exit " qrc ")"))
 	else pass("run completed")
-	if (hrc != 0) fail("host hook failed with status " hrc)
+	if (hrc != 0) {
+		fail("host hook failed with status " hrc)
+		while (hooklog != "" && (getline line <hooklog) > 0)
+			if (line ~ /FAILED|error|Traceback|Error/)
+				print "# hook: " line
+	}
 	exit failed
 }' "$serial"
 rc=$?

@@ -77,6 +77,9 @@ if [ "$mode" = pci ] && [[ "$qemu_args" != *"-device gmrk"* ]]; then
 fi
 # shellcheck disable=SC2206
 extra_args=($qemu_args)
+# With a host hook the guest's poweroff only stops the VM: the hook acts on
+# the guest's last requests, then quits QEMU (tests/qmp/qmp.py hook).
+[ -n "$hook" ] && extra_args+=(-no-shutdown)
 
 # -cpu max gives the guest AES-NI, PCLMUL and AVX2 under TCG. oops=panic
 # and -no-reboot end the run at the first oops instead of hanging.
@@ -104,13 +107,24 @@ tail --pid=$qpid -n +1 -F "$serial" 2>/dev/null | tr -d '\r' |
 	grep --line-buffered '^GMRK-' | sed -u 's/^/  vm: /' >&2 &
 tpid=$!
 
-wait $qpid
-qrc=$?
 hrc=0
 if [ -n "$hpid" ]; then
 	wait "$hpid"
 	hrc=$?
+	# The hook quits QEMU once the guest is off. A hook that ended early
+	# (it failed) leaves that to us: once the guest has finished, or at
+	# the overall timeout.
+	while kill -0 "$qpid" 2>/dev/null; do
+		if grep -q '^GMRK-VM: done' "$serial" 2>/dev/null; then
+			sleep 5
+			kill "$qpid" 2>/dev/null
+			break
+		fi
+		sleep 1
+	done
 fi
+wait $qpid
+qrc=$?
 wait $tpid 2>/dev/null
 
 tr -d '\r' <"$serial" >"$serial.txt"
@@ -118,7 +132,7 @@ tr -d '\r' <"$console" >"$console.txt"
 
 # ---- Turn the serial stream into one TAP document ----
 "$here/results.sh" "$serial.txt" "$console.txt" "$qrc" "$hrc" "$timeout" \
-	>"$work/results.tap"
+	"$work/hook.log" >"$work/results.tap"
 rc=$?
 [ -n "$tap" ] && cp "$work/results.tap" "$tap"
 [ -n "$log" ] && cp "$serial.txt" "$log"
