@@ -56,6 +56,7 @@ def main():
         try:
             q = QMP(sock, connect_timeout=30)
             run_checks(q, tmp)
+            check_secure_memory(q, tmp, proc.pid)
             q.close()
         except QMPError as e:
             check(False, "QMP session", str(e))
@@ -70,6 +71,9 @@ def main():
             # Terminated by us (SIGTERM) is the only acceptable end.
             check(rc in (0, -15), "emulator ended cleanly",
                   f"exit {rc}: {err.strip()[-300:]}")
+            check("insecure memory" not in err,
+                  "libgcrypt never fell back to insecure memory",
+                  err.strip()[-300:])
     print(f"1..{len(results)}")
     return 0 if all(results) else 1
 
@@ -155,6 +159,29 @@ def run_checks(q, tmp):
     except QMPError:
         alive = False
     check(alive, "emulator still answers")
+
+
+def locked_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmLck:"):
+                return int(line.split()[1])
+    return 0
+
+
+def check_secure_memory(q, tmp, pid):
+    """Twelve more cards with every slot and a keystore: together with the
+    cards above, more than libgcrypt's default 32 KiB secure pool holds.
+    Their slots must still be in locked memory (the device sizes the pool
+    itself), which the end of main checks in QEMU's stderr."""
+    errs = [add(q, id=f"full{i}", **{"key-slots": 32,
+                "keystore": os.path.join(tmp, f"full{i}")})
+            for i in range(12)]
+    check(errs == [None] * 12, "twelve more cards with 32 key slots each",
+          "; ".join(e for e in errs if e))
+    kib = locked_kib(pid)
+    check(kib >= 256, "the secure pool is locked: VmLck >= 256 kB",
+          f"VmLck {kib} kB")
 
 
 if __name__ == "__main__":

@@ -1041,6 +1041,28 @@ static void gmrk_keys_free(GmrkState *s)
     s->ec = NULL;
 }
 
+/*
+ * libgcrypt's secure memory starts as one mlock'ed pool of 32 KiB, made at
+ * the first secure allocation; past it libgcrypt adds pools it does not
+ * lock and warns "using insecure memory". Eight cards with 32 slots fill
+ * 32 KiB, so the first card with key slots asks for a pool that holds
+ * GMRK_SECMEM_CARDS such cards (slots, keystore image and a key job's
+ * buffers). Nothing else in QEMU uses secure memory, so nobody has made
+ * the pool before; a later card (hot-plugged too) leaves it alone.
+ */
+#define GMRK_SECMEM_CARDS       64
+#define GMRK_SECMEM_POOL        (GMRK_SECMEM_CARDS * 4 * KiB)
+
+static void gmrk_secmem_init(void)
+{
+    static bool done;
+
+    if (!done) {
+        done = true;
+        gcry_control(GCRYCTL_INIT_SECMEM, (unsigned int)GMRK_SECMEM_POOL, 0);
+    }
+}
+
 static bool gmrk_keys_init(GmrkState *s, Error **errp)
 {
     gcry_mpi_t n;
@@ -1048,6 +1070,7 @@ static bool gmrk_keys_init(GmrkState *s, Error **errp)
     if (!s->key_slots) {
         return true;
     }
+    gmrk_secmem_init();
     if (gcry_md_test_algo(GCRY_MD_SM3) ||
         gcry_mpi_ec_new(&s->ec, NULL, GMRK_SM2_CURVE)) {
         error_setg(errp, "gmrk: libgcrypt lacks SM3 or curve " GMRK_SM2_CURVE
@@ -1069,7 +1092,7 @@ static bool gmrk_keys_init(GmrkState *s, Error **errp)
     /*
      * One scratch slot past the last for KEY_DESTROY's undo copy. The
      * x-allocators abort on exhaustion like g_malloc; before that they
-     * take further pools when the first (mlock'ed) secure pool is full.
+     * take further, unlocked pools when the first one is full.
      */
     s->slots = gcry_xcalloc_secure(s->key_slots + 1, sizeof(*s->slots));
     if (s->keystore &&
