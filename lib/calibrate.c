@@ -19,12 +19,16 @@
  * throw-away key so that no real key's nonce is spent, and the class then
  * goes to the fastest. A path that is not there is not timed, so a
  * machine without AF_ALG never measures anything. A class costs one bind
- * per path, a warm-up and up to 16 timed requests per path, fewer once a
- * path has used GMRK_CAL_PATH_NS (2 ms): about 2 ms for all six classes
+ * per path, a warm-up and 8 to 16 timed requests per path, the paths
+ * taking turns, more than 8 only while a path has used less than
+ * GMRK_CAL_PATH_NS (2 ms): about 2 ms for all six classes
  * on real hardware (the 64 KiB class dominates); GMRK_CAL_CTX_NS bounds
  * context creation even under TCG, where the emulated card is some 100
  * times slower. Timing takes the best of the runs, which filters out
- * scheduler hiccups on a shared machine. Single requests are timed, so
+ * scheduler hiccups on a shared machine, and a class is measured again
+ * after 64 of its requests, then less and less often (gmrk_cal_recheck),
+ * so one unlucky measurement does not route a class for the life of the
+ * context. Single requests are timed, so
  * for batches (where the card has many in flight) the choice errs on the
  * side of software. A wrong guess only costs speed: every path gives the
  * same bytes.
@@ -42,6 +46,7 @@ const size_t gmrk__default_threshold[GMRK_CIPHER_COUNT] = {
 };
 
 #define GMRK_CAL_REPS		16
+#define GMRK_CAL_MIN_RUNS	8	/* timed runs every path gets */
 #define GMRK_CAL_PATH_NS	(2ull * 1000 * 1000)	/* per path and class */
 #define GMRK_CAL_CTX_NS		(25ull * 1000 * 1000)	/* at context creation */
 
@@ -59,35 +64,67 @@ static int gmrk_cal_class(size_t n)
 	return k < GMRK_CAL_CLASSES ? k : GMRK_CAL_CLASSES - 1;
 }
 
+/* One path being timed: software (which = -1), the card or the kernel. */
+struct gmrk_cal_path {
+	int which;
+	enum gmrk_backend backend;
+	uint64_t best, spent;	/* best ns per request; ns used so far */
+};
+
+/* ns for one request of @r on @p, or 0 on failure */
+static uint64_t gmrk_time_one(struct gmrk_aead *a, const struct gmrk_cal_path *p,
+			      struct gmrk_req *r)
+{
+	uint64_t t0 = gmrk__now_ns(), dt;
+	int rc;
+
+	rc = p->which < 0 ? gmrk__soft_run(a, r) : gmrk__run_on(a->af[p->which].h, r);
+	if (rc)
+		return 0;
+	dt = gmrk__now_ns() - t0;
+	return dt ? dt : 1;
+}
+
 /*
- * Best ns per request of @len bytes from @buf to @buf + @len on @which
- * (-1: software); 0 on failure.
+ * Time @np paths at @len bytes from @buf to @buf + @len, taking turns:
+ * round i runs one request on every path still in the race, so a slow
+ * spell of a shared (or emulated) machine falls on all of them rather
+ * than on whichever path it met. Round 0 warms up; rounds 1 to
+ * GMRK_CAL_MIN_RUNS always count, later ones only while a path's budget
+ * lasts. A path that fails is dropped (best = 0).
  */
-static uint64_t gmrk_time(struct gmrk_aead *a, int which, uint8_t *buf,
-			  size_t len)
+static void gmrk_time_paths(struct gmrk_aead *a, struct gmrk_cal_path *paths,
+			    int np, uint8_t *buf, size_t len)
 {
 	uint8_t nonce[GMRK_NONCE_LEN] = { 0 }, tag[GMRK_TAG_LEN];
 	struct gmrk_req r = {
 		.enc = true, .nonce = nonce, .in = buf, .len = len,
 		.out = buf + len, .tag = tag,	/* out of place, as gmrk_seal */
 	};
-	uint64_t best = UINT64_MAX, spent = 0;
-	int i, rc;
+	bool ran = true;
+	int i, j;
 
-	/* one warm-up, then at least one timed run, more while the budget lasts */
-	for (i = 0; i <= GMRK_CAL_REPS && (i < 2 || spent < GMRK_CAL_PATH_NS); i++) {
-		uint64_t t0 = gmrk__now_ns(), dt;
-
+	for (i = 0; i <= GMRK_CAL_REPS && ran; i++) {
+		ran = false;
 		nonce[0] = (uint8_t)i;	/* throw-away key: nonces may repeat */
-		rc = which < 0 ? gmrk__soft_run(a, &r) : gmrk__run_on(a->af[which].h, &r);
-		if (rc)
-			return 0;
-		dt = gmrk__now_ns() - t0;
-		spent += dt;
-		if (i && dt < best)
-			best = dt ? dt : 1;
+		for (j = 0; j < np; j++) {
+			struct gmrk_cal_path *p = &paths[j];
+			uint64_t dt;
+
+			if (!p->best ||
+			    (i > GMRK_CAL_MIN_RUNS && p->spent >= GMRK_CAL_PATH_NS))
+				continue;
+			dt = gmrk_time_one(a, p, &r);
+			if (!dt) {
+				p->best = 0;
+				continue;
+			}
+			ran = true;
+			p->spent += dt;
+			if (i && dt < p->best)
+				p->best = dt;
+		}
 	}
-	return best;
 }
 
 /* the fastest backend for requests of class @k, measured now */
@@ -95,11 +132,12 @@ static enum gmrk_backend gmrk_measure(struct gmrk_ctx *ctx, enum gmrk_cipher c,
 				      int k)
 {
 	enum gmrk_backend best = GMRK_BACKEND_SOFT;
-	uint64_t best_ns = UINT64_MAX, t;
+	struct gmrk_cal_path paths[1 + GMRK_AF_COUNT];
 	uint8_t key[GMRK_MAXKEY], *buf = NULL;
 	size_t len = gmrk_cal_size(k);
+	uint64_t best_ns = UINT64_MAX;
 	struct gmrk_aead a;
-	int which;
+	int which, np = 0, j;
 
 	if (gmrk__getrandom(key, sizeof(key)) ||
 	    gmrk__aead_init(&a, c, key, gmrk__block_keylen(c), ctx->flags, NULL))
@@ -109,26 +147,36 @@ static enum gmrk_backend gmrk_measure(struct gmrk_ctx *ctx, enum gmrk_cipher c,
 		goto out;
 	/* fault the pages in now, not in the first path's timing */
 	memset(buf, 0x5a, 2 * len);
-	if (gmrk__soft_has(c)) {
-		t = gmrk_time(&a, -1, buf, len);
-		if (!t)		/* software must work: keep to it */
-			goto out;
-		/*
-		 * An AF_ALG path must win by 5%: near a tie, software (no
-		 * system calls, no device to fail or be shared) is the safer
-		 * pick, and either is within 5% of the best.
-		 */
-		best_ns = t - t / 20;
-	}
+	if (gmrk__soft_has(c))
+		paths[np++] = (struct gmrk_cal_path){ -1, GMRK_BACKEND_SOFT, UINT64_MAX, 0 };
 	for (which = 0; which < GMRK_AF_COUNT; which++) {
 		if (which == GMRK_AF_CARD && !ctx->probe.card[c][0])
 			continue;
 		if (gmrk__af_bind(ctx, &a, which))
 			continue;
-		t = gmrk_time(&a, which, buf, len);
-		if (t && t < best_ns) {
+		paths[np++] = (struct gmrk_cal_path){
+			which,
+			which == GMRK_AF_CARD ? GMRK_BACKEND_CARD : GMRK_BACKEND_KERNEL,
+			UINT64_MAX, 0,
+		};
+	}
+	gmrk_time_paths(&a, paths, np, buf, len);
+	for (j = 0; j < np; j++) {
+		uint64_t t = paths[j].best;
+
+		if (paths[j].which < 0) {
+			if (!t)		/* software must work: keep to it */
+				goto out;
+			/*
+			 * An AF_ALG path must win by 5%: near a tie, software
+			 * (no system calls, no device to fail or be shared)
+			 * is the safer pick, and either is within 5% of the
+			 * best.
+			 */
+			best_ns = t - t / 20;
+		} else if (t && t < best_ns) {
 			best_ns = t;
-			best = which == GMRK_AF_CARD ? GMRK_BACKEND_CARD : GMRK_BACKEND_KERNEL;
+			best = paths[j].backend;
 		}
 	}
 out:
@@ -137,6 +185,21 @@ out:
 out_key:
 	gmrk__memzero(key, sizeof(key));
 	return best;
+}
+
+/*
+ * Routed requests in a class after its @runs-th measurement before it is
+ * measured again: 64, 1 Ki, 16 Ki, 256 Ki, then every 1 Mi. A first
+ * measurement can meet a passing slow spell of one path (under emulation
+ * it picked a path at 0.73 of the best), and the card's share of a
+ * machine changes as other processes use it; the geometric steps make
+ * the cost vanish (on real hardware a measurement takes well under
+ * 1 ms for the classes up to 4 KiB, ~2 ms at 64 KiB: a millionth of the
+ * time of 1 Mi requests of that class).
+ */
+static uint32_t gmrk_cal_recheck(unsigned int runs)
+{
+	return runs >= 5 ? (uint32_t)1 << 20 : (uint32_t)64 << (4 * (runs ? runs - 1 : 0));
 }
 
 /*
@@ -150,6 +213,10 @@ static void gmrk_cal_class_now(struct gmrk_ctx *ctx, enum gmrk_cipher c, int k)
 	int j;
 
 	ctx->cal_best[c][k] = (uint8_t)(gmrk_measure(ctx, c, k) + 1);
+	ctx->cal_reqs[c][k] = 0;
+	GMRK_STAT_ADD(ctx, calibrations, 1);
+	if (ctx->cal_runs[c][k] < UINT8_MAX)
+		ctx->cal_runs[c][k]++;
 	ctx->threshold[c] = SIZE_MAX;
 	for (j = GMRK_CAL_CLASSES - 1; j >= 0; j--)
 		if (ctx->cal_best[c][j] == GMRK_BACKEND_CARD + 1)
@@ -166,6 +233,8 @@ enum gmrk_backend gmrk__calibrated(struct gmrk_ctx *ctx, struct gmrk_aead *a,
 		gmrk__probe(ctx);
 		if (!ctx->probe.afalg)
 			return GMRK_BACKEND_SOFT;	/* nothing to measure (and not again) */
+		gmrk_cal_class_now(ctx, c, k);
+	} else if (++ctx->cal_reqs[c][k] >= gmrk_cal_recheck(ctx->cal_runs[c][k])) {
 		gmrk_cal_class_now(ctx, c, k);
 	}
 	return (enum gmrk_backend)(ctx->cal_best[c][k] - 1);

@@ -243,6 +243,7 @@ int gmrk_stats(gmrk_ctx *ctx, struct gmrk_stats *st)
 	st->plaintext_blocks = LOAD(plaintext_blocks);
 	st->errors = LOAD(errors);
 	st->batches = LOAD(batches);
+	st->calibrations = LOAD(calibrations);
 #undef LOAD
 	gmrk__probe(ctx);
 	for (c = 1; c < GMRK_CIPHER_COUNT; c++) {

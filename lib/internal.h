@@ -194,7 +194,7 @@ struct gmrk_counters {
 	uint64_t ops[GMRK_BACKEND_COUNT];
 	uint64_t bytes[GMRK_BACKEND_COUNT];
 	uint64_t fallbacks, busy_retries, auth_failures, plaintext_blocks;
-	uint64_t errors, batches;
+	uint64_t errors, batches, calibrations;
 };
 
 struct gmrk_ctx {
@@ -205,6 +205,9 @@ struct gmrk_ctx {
 	bool threshold_set[GMRK_CIPHER_COUNT];	/* by config or environment */
 	/* per request-size class: 0 not measured yet, else the fastest backend + 1 */
 	uint8_t cal_best[GMRK_CIPHER_COUNT][GMRK_CAL_CLASSES];
+	/* per class: measurements so far, routed requests since the last */
+	uint8_t cal_runs[GMRK_CIPHER_COUNT][GMRK_CAL_CLASSES];
+	uint32_t cal_reqs[GMRK_CIPHER_COUNT][GMRK_CAL_CLASSES];
 	unsigned int max_inflight;
 	unsigned int scrypt_log2n;
 	uint64_t nonce_limit;

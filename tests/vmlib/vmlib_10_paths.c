@@ -365,6 +365,54 @@ static void test_auto_threshold(void **s)
 	gmrk_ctx_free(ctx);
 }
 
+/*
+ * Auto routing measures a size class again after 64 of its requests,
+ * then not before 1 Ki more; every request still gives the right bytes.
+ */
+static void test_auto_recalibrates(void **s)
+{
+	uint8_t key[16] = { 3 }, iv[12] = { 4 }, pt[200], ct[200], back[200], tag[16];
+	struct gmrk_config cfg;
+	struct gmrk_stats st;
+	uint64_t first;
+	gmrk_ctx *ctx;
+	int i;
+
+	(void)s;
+	memset(pt, 0x6b, sizeof(pt));
+	gmrk_config_init(&cfg);
+	cfg.cipher = GMRK_CIPHER_SM4_GCM;
+	cfg.flags = GMRK_CFG_IGNORE_ENV | GMRK_CFG_NO_MASTER_KEY;
+	ctx = gmrk_ctx_new(&cfg, NULL);
+	assert_non_null(ctx);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_true(st.calibrations >= 1);	/* at creation */
+	/* 200 bytes: the 256-byte class, measured by now or at this request */
+	assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_SM4_GCM, key, 16, iv, 12, NULL, 0,
+					   pt, sizeof(pt), ct, tag, NULL), 0);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	first = st.calibrations;
+	for (i = 0; i < 64; i++)
+		assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_SM4_GCM, key, 16, iv, 12,
+						   NULL, 0, pt, sizeof(pt), ct, tag, NULL), 0);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_int_equal(st.calibrations, first + 1);
+	for (i = 0; i < 500; i++)
+		assert_int_equal(gmrk_aead_encrypt(ctx, GMRK_CIPHER_SM4_GCM, key, 16, iv, 12,
+						   NULL, 0, pt, sizeof(pt), ct, tag, NULL), 0);
+	assert_int_equal(gmrk_stats(ctx, &st), 0);
+	assert_int_equal(st.calibrations, first + 1);
+	printf("# calibrations: %llu; sm4 at 200 B on card %llu, kernel %llu, soft %llu\n",
+	       (unsigned long long)st.calibrations,
+	       (unsigned long long)st.ops[GMRK_BACKEND_CARD],
+	       (unsigned long long)st.ops[GMRK_BACKEND_KERNEL],
+	       (unsigned long long)st.ops[GMRK_BACKEND_SOFT]);
+	assert_int_equal(gmrk_aead_decrypt(ctx, GMRK_CIPHER_SM4_GCM, key, 16, iv, 12, NULL, 0,
+					   ct, sizeof(ct), tag, back, NULL), 0);
+	assert_memory_equal(back, pt, sizeof(pt));
+	gmrk_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_is_not_card),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_auto_threshold),
+		cmocka_unit_test(test_auto_recalibrates),
 	};
 
 	return TH_RUN("libgmrk AF_ALG paths", tests);

@@ -208,7 +208,8 @@ struct gmrk_stats {
 	size_t threshold[GMRK_CIPHER_COUNT];	/* current auto-routing thresholds */
 	unsigned int card_ciphers;	/* bit (1 << cipher) when the card has it */
 	unsigned int kernel_ciphers;	/* bit (1 << cipher) when the kernel has it */
-	uint64_t reserved[8];
+	uint64_t calibrations;		/* auto routing: size classes measured */
+	uint64_t reserved[7];
 };
 
 int gmrk_stats(gmrk_ctx *ctx, struct gmrk_stats *st);
